@@ -1,0 +1,41 @@
+"""permadani: audit the class system of social media.
+
+The public API: ``ingest`` sources into a canonical dataset, open it with ``Dataset``, and run analyses on it.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .dataset import Dataset
+from .errors import (
+    AdapterError,
+    AnalysisError,
+    EngineError,
+    InputError,
+    MissingDependencyError,
+    PermadaniError,
+    UsageError,
+)
+from .ingest import ingest
+
+
+def info(dataset: str | Dataset) -> dict:
+    """Counts, platforms and per-source accounting of a dataset (what ``permadani info`` prints)."""
+    handle = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+    return handle.info()
+
+
+__all__ = [
+    "AdapterError",
+    "AnalysisError",
+    "Dataset",
+    "EngineError",
+    "InputError",
+    "MissingDependencyError",
+    "PermadaniError",
+    "UsageError",
+    "__version__",
+    "info",
+    "ingest",
+]

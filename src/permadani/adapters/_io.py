@@ -1,0 +1,200 @@
+"""Streaming input helpers shared by adapters: transparent decompression, byte counting, lines, timestamps.
+
+Reddit's Pushshift dumps are zstd with a 2 GiB window (``--long=31``); most readers refuse them. We read them
+with python-zstandard and ``max_window_size=2**31``, streaming, so memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+from ..errors import AdapterError
+from ..schema import EXCERPT_CHARS
+
+ZSTD_MAX_WINDOW = 2**31
+HEAD_BYTES = 64 * 1024
+BOM = b"\xef\xbb\xbf"
+CHUNK = 8 * 1024 * 1024
+
+_COMPRESSED = {".zst": "zstd", ".zstd": "zstd", ".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
+_MAGIC = [(b"\x28\xb5\x2f\xfd", "zstd"), (b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz")]
+
+
+def compression_of(path: Path) -> str | None:
+    """'zstd', 'gzip', 'bz2', 'xz' or None, from the magic bytes (the suffix is only a hint)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    for prefix, name in _MAGIC:
+        if magic.startswith(prefix):
+            return name
+    return None
+
+
+class CountingReader(io.RawIOBase):
+    """Wraps a binary file and reports every byte read from disk to ``on_bytes`` (for byte progress bars)."""
+
+    def __init__(self, raw: BinaryIO, on_bytes: Callable[[int], None] | None) -> None:
+        self._raw = raw
+        self._on_bytes = on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        if n and self._on_bytes is not None:
+            self._on_bytes(n)
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data and self._on_bytes is not None:
+            self._on_bytes(len(data))
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_binary(path: Path, on_bytes: Callable[[int], None] | None = None) -> BinaryIO:
+    """Open ``path`` for streaming reads, decompressing zstd (2 GiB windows included), gzip, bz2, xz.
+
+    ``on_bytes`` is called with the number of *compressed* bytes consumed, so progress matches file size.
+    """
+    kind = compression_of(path)
+    raw: BinaryIO = CountingReader(open(path, "rb"), on_bytes)  # type: ignore[assignment]
+    if kind is None:
+        return io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type]
+    if kind == "zstd":
+        dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
+        return dctx.stream_reader(raw, read_size=CHUNK, read_across_frames=True)  # type: ignore[return-value]
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
+    return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of the (decompressed) content; b'' when unreadable."""
+    try:
+        with open_binary(path) as fh:
+            return fh.read(size)
+    except (OSError, zstandard.ZstdError, EOFError, lzma.LZMAError):
+        return b""
+
+
+def read_chunks(path: Path, on_bytes: Callable[[int], None] | None = None,
+                chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """Yield decompressed chunks that each end on a line boundary (the last may not end with a newline).
+
+    A BOM at the very start is dropped. A damaged compressed stream raises ``AdapterError`` naming the file.
+    """
+    carry = b""
+    first = True
+    try:
+        with open_binary(path, on_bytes) as fh:
+            while True:
+                block = fh.read(chunk_size)
+                if not block:
+                    break
+                if first:
+                    first = False
+                    if block.startswith(BOM):
+                        block = block[len(BOM):]
+                block = carry + block
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    carry = block
+                    continue
+                carry = block[cut + 1:]
+                yield block[: cut + 1]
+    except (zstandard.ZstdError, EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as exc:
+        raise AdapterError(
+            f"the compressed stream is damaged or truncated ({exc})",
+            path=path,
+            hint="Re-download or re-copy the file; check it with 'zstd -t --long=31' (or gzip -t)",
+        ) from exc
+    if carry:
+        yield carry
+
+
+def iter_lines(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, raw_line)`` (1-based, newline and trailing CR removed), streaming."""
+    number = 0
+    for chunk in read_chunks(path, on_bytes):
+        lines = chunk.split(b"\n")
+        if chunk.endswith(b"\n"):
+            lines.pop()
+        for line in lines:
+            number += 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            yield number, line
+
+
+def excerpt(raw: bytes | str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A printable excerpt of a raw record: invalid UTF-8 bytes shown as ``\\xNN``."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        raw = raw[: limit * 4].decode("utf-8", errors="backslashreplace")
+    return raw[:limit]
+
+
+_TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
+_NUMERIC = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def parse_time(value: object) -> datetime | None:
+    """Parse the timestamp shapes platforms use into an aware UTC datetime; None when impossible.
+
+    Accepts epoch seconds (int, float or numeric string; values above 1e11 are taken as milliseconds),
+    ISO 8601 (with or without zone; naive means UTC), RFC 2822 (e-mail) and Twitter's
+    ``Wed Aug 27 13:08:45 +0000 2008``.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        if isinstance(value, int | float):
+            seconds = float(value)
+            if abs(seconds) > 1e11:
+                seconds /= 1000.0
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        text = str(value).strip()
+        if not text:
+            return None
+        if _NUMERIC.match(text):
+            return parse_time(float(text))
+        try:
+            iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
+            parsed = datetime.fromisoformat(iso)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+        try:
+            return datetime.strptime(text, _TWITTER_TIME).astimezone(UTC)
+        except ValueError:
+            pass
+        parsed = parsedate_to_datetime(text)
+        if parsed is None:
+            return None
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError, TypeError, IndexError):
+        return None

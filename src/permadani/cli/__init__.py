@@ -1,0 +1,1 @@
+"""The ``permadani`` command line. Library errors become messages and exit codes here, and only here."""

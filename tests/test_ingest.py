@@ -1,0 +1,133 @@
+"""Ingest contract on our own tiny fixture: accounting, duplicates, append, atomicity, privacy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from permadani import Dataset, InputError, UsageError, ingest
+from permadani.adapters import Adapter
+from permadani.adapters.base import BatchBuilder
+from tests.conftest import SAMPLE
+from tests.helpers import assert_balanced, posts, table
+
+TINY = SAMPLE / "tiny-forum.csv"
+
+
+def test_tiny_forum_counts(tmp_path: Path) -> None:
+    ds = ingest([TINY], tmp_path / "ds")
+    info = ds.info()
+    assert (info["posts"], info["threads"], info["accounts"], info["rejects"]) == (10, 2, 5, 1)
+    [source] = info["sources"]
+    assert (source["read"], source["kept"], source["duplicates"], source["rejected"]) == (12, 10, 1, 1)
+    assert_balanced(ds)
+    rejects = table(ds.rejects_path).to_pylist()
+    assert rejects[0]["reason"] == "bad-timestamp" and rejects[0]["location"] == "line 13"
+    rows = {r["post_id"]: r for r in posts(ds).to_pylist()}
+    assert rows["c7"]["author_id"] is None  # [deleted] is nobody in particular
+    assert rows["c8"]["text"] == "Who was that?"  # first occurrence wins
+    assert rows["c2"]["parent_id"] == "c1" and rows["c2"]["thread_id"] == "t1"
+
+
+def test_reingest_is_idempotent(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    ingest([TINY], out)
+    ds = ingest([TINY], out, append=True)
+    assert ds.info()["posts"] == 10
+    second = ds.info()["sources"][1]
+    assert (second["kept"], second["duplicates"], second["rejected"]) == (0, 11, 1)
+    assert_balanced(ds)
+
+
+def test_failed_ingest_leaves_previous_dataset(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    ingest([TINY], out)
+    before = (out / "manifest.json").read_text()
+    bad = tmp_path / "broken.csv"
+    bad.write_text("id,when\n1,2024-01-01\n")  # no post_id/created_at columns: the whole file is unusable
+    with pytest.raises(InputError, match=r"broken\.csv"):
+        ingest([TINY, bad], out)
+    assert (out / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ds", "broken.csv"] or sorted(
+        p.name for p in tmp_path.iterdir()) == ["broken.csv", "ds"]
+
+
+def test_interrupted_ingest_writes_nothing(tmp_path: Path) -> None:
+    class Exploding(Adapter):
+        name = "exploding"
+        platform = "test"
+
+        @classmethod
+        def sniff(cls, probe):  # pragma: no cover - forced by name
+            return False
+
+        def read(self, path, on_bytes=None):
+            builder = BatchBuilder(path, self.name, self.platform)
+            builder.read += 1
+            builder.post(post_id="1", created_at=None, source_line=1)
+            yield builder.flush()
+            raise KeyboardInterrupt
+
+    from permadani import adapters
+
+    adapters.registry()["exploding"] = Exploding
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ingest([TINY], tmp_path / "ds", format="exploding")
+    finally:
+        adapters.registry().pop("exploding")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pseudonymise_is_keyed_and_stable(tmp_path: Path) -> None:
+    a = ingest([TINY], tmp_path / "a", pseudonymise="secret")
+    b = ingest([TINY], tmp_path / "b", pseudonymise="secret")
+    c = ingest([TINY], tmp_path / "c", pseudonymise="other")
+    ids_a = sorted(x for x in posts(a)["author_id"].to_pylist() if x)
+    assert ids_a == sorted(x for x in posts(b)["author_id"].to_pylist() if x)
+    assert set(ids_a).isdisjoint(x for x in posts(c)["author_id"].to_pylist() if x)
+    assert "ayu" not in json.dumps(table(a.accounts_path).to_pylist())
+    with pytest.raises(UsageError, match="pseudonymise"):
+        ingest([TINY], tmp_path / "a", append=True)
+
+
+def test_addresses_never_reach_the_dataset(tmp_path: Path) -> None:
+    src = tmp_path / "mail.csv"
+    src.write_text(
+        "post_id,author_id,created_at,text\n"
+        "1,alice@example.org,2024-01-01T00:00:00Z,write to bob@example.com or 10.1.2.3\n"
+        "2,Alice@Example.org,2024-01-02T00:00:00Z,\"reply from carol at lists.example.net\"\n"
+    )
+    ds = ingest([src], tmp_path / "ds")
+    rows = posts(ds).to_pylist()
+    assert rows[0]["author_id"] == rows[1]["author_id"] and rows[0]["author_id"].startswith("email:")
+    for path in (tmp_path / "ds").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for needle in (b"example.org", b"bob@", b"10.1.2.3", b"carol at"):
+                assert needle not in data, (path, needle)
+
+
+def test_missing_source_and_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        ingest([tmp_path / "nope.csv"], tmp_path / "ds")
+    with pytest.raises(UsageError, match="unknown format"):
+        ingest([TINY], tmp_path / "ds", format="nonsense")
+    weird = tmp_path / "weird.bin"
+    weird.write_bytes(b"\x00\x01\x02 not anything")
+    with pytest.raises(InputError, match="cannot recognise"):
+        ingest([weird], tmp_path / "ds")
+
+
+def test_dataset_schema_is_canonical(tmp_path: Path) -> None:
+    from permadani import schema
+
+    ds = ingest([TINY], tmp_path / "ds")
+    got = duckdb.sql(f"SELECT * FROM read_parquet('{ds.posts_glob}') LIMIT 0").to_arrow_table().schema
+    assert got.names == schema.POSTS.names
+    assert Dataset.open(ds.path).manifest["schema_version"] == schema.SCHEMA_VERSION
+    shutil.rmtree(ds.path)
