@@ -7,7 +7,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .analyses.audit import AuditResult, audit
+from .analyses.cards import account
+from .analyses.context import AuditParams
 from .dataset import Dataset
+from .engine import connect
 from .errors import (
     AdapterError,
     AnalysisError,
@@ -18,6 +22,7 @@ from .errors import (
     UsageError,
 )
 from .ingest import ingest
+from .synth import SynthParams, synth
 
 
 def info(dataset: str | Dataset) -> dict:
@@ -29,13 +34,20 @@ def info(dataset: str | Dataset) -> dict:
 __all__ = [
     "AdapterError",
     "AnalysisError",
+    "AuditParams",
+    "AuditResult",
     "Dataset",
     "EngineError",
     "InputError",
     "MissingDependencyError",
     "PermadaniError",
+    "SynthParams",
     "UsageError",
     "__version__",
+    "account",
+    "audit",
+    "connect",
     "info",
     "ingest",
+    "synth",
 ]

@@ -1,10 +1,14 @@
 """Ingest: adapter → validate → stage → de-duplicate → write the dataset atomically, with full accounting.
 
-For every source file, ``read = kept + duplicates + rejected``. Rows stream through Arrow batches into staging
-Parquet files; DuckDB then de-duplicates by ``(platform, post_id)`` (first occurrence wins, earlier datasets
-win on ``append``), merges account observations and writes the final dataset into a temporary sibling folder
-that replaces the target only when everything succeeded. A failed or interrupted ingest leaves the previous
-dataset (or none), never a half-written one.
+For every source file, ``read = kept + duplicates + rejected``. Rows stream through Arrow batches; posts are
+buffered into *parts* of at most ``PART_ROWS`` rows (or ``PART_BYTES``), each sorted by
+``(platform, community, thread_id, created_at, post_id)`` and written by a background thread straight into the
+final ``posts/part-*.parquet`` files, with a small key file per part. DuckDB then finds duplicates on the keys
+only (``(platform, post_id)``: first occurrence wins, earlier datasets win on ``append``) and rewrites just the
+parts that hold any, merges account observations and writes everything into a temporary sibling folder that
+replaces the target only when everything succeeded. A failed or interrupted ingest leaves the previous dataset
+(or none), never a half-written one. Memory is bounded by about two parts whatever the input size; DuckDB's
+work is bounded by ``memory_limit`` and spills to ``temp_dir``.
 """
 
 from __future__ import annotations
@@ -14,52 +18,22 @@ import os
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__, privacy, schema
 from .adapters import Adapter, adapter_for, sniff
-from .adapters.base import Batch
 from .dataset import ACCOUNTS_FILE, MANIFEST, POSTS_DIR, REJECTS_FILE, Dataset
 from .errors import InputError, UsageError
+from .prefetch import prefetched
 from .progress import NullProgress, ProgressSink
-
-#: Author values that mean "nobody in particular": kept as posts, never treated as one person.
-ANONYMOUS_AUTHORS = ("[deleted]", "[removed]", "", "null", "None", "deleted", "anonymous")
-
-
-@dataclass
-class SourceTally:
-    """Accounting for one source file."""
-
-    path: str
-    format: str
-    adapter_version: str
-    platform: str
-    read: int = 0
-    candidates: int = 0  # posts + account records that passed validation, before de-duplication
-    rejected: int = 0
-    duplicates: int = 0
-    bytes: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def kept(self) -> int:
-        return self.candidates - self.duplicates
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path, "format": self.format, "adapter_version": self.adapter_version,
-            "platform": self.platform, "read": self.read, "kept": self.kept, "duplicates": self.duplicates,
-            "rejected": self.rejected, "bytes": self.bytes, "reasons": dict(sorted(self.reasons.items())),
-        }
+from .staging import FINAL_STEPS, SourceTally, Stage, write_posts
 
 
 def ingest(
@@ -72,13 +46,17 @@ def ingest(
     options: Mapping[str, Any] | None = None,
     progress: ProgressSink | None = None,
     parameters: Mapping[str, Any] | None = None,
+    memory_limit: str | None = None,
+    temp_dir: str | Path | None = None,
 ) -> Dataset:
     """Read ``sources`` into the canonical dataset at ``output`` and return its handle.
 
     ``format`` forces an adapter (else each source is sniffed); ``append`` adds to an existing dataset;
     ``pseudonymise`` is a key: author ids and names become HMAC pseudonyms; ``options`` go to the adapters'
     ``Options`` (e.g. ``{"map": {...}}`` for generic tables); ``parameters`` are recorded in the manifest
-    (synthetic datasets record their planted effects there).
+    (synthetic datasets record their planted effects there). ``memory_limit`` (DuckDB syntax, e.g. ``"4GB"``)
+    caps the de-duplication and account merge, which spill to ``temp_dir`` (default: inside the new dataset's
+    temporary folder) beyond it.
     """
     if not sources:
         raise UsageError("no sources given")
@@ -90,24 +68,37 @@ def ingest(
 
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
+    stage: Stage | None = None
     try:
-        stage = _Stage(tmp / "_staging", key)
+        (tmp / POSTS_DIR).mkdir()
+        stage = Stage(tmp / "_staging", key, tmp / POSTS_DIR, _previous_parts(previous))
         tallies: list[SourceTally] = []
         for path, adapter in plans:
             files = adapter.files(path)
             sink.start(f"{adapter.name}: {path.name}", sum(f.stat().st_size for f in files))
-            for batch in adapter.read(path, sink.advance):
+            on_rows = getattr(sink, "rows", None)  # optional hook: records read so far, for the progress line
+            for batch in prefetched(adapter.read(path, sink.advance)):
                 batch.check()
                 index = _tally_index(tallies, batch.source, adapter)
                 stage.add(batch, tallies[index], index)
+                if on_rows is not None:
+                    on_rows(batch.read)
             sink.finish()
+            if not any(t.path == str(path) or t.path in {str(f) for f in files} for t in tallies):
+                _tally_index(tallies, str(path), adapter)  # a source with no records still gets its line (read 0)
             sizes = {str(f): f.stat().st_size for f in files}
+            sizes[str(path)] = sum(sizes.values())  # a folder source counts all the files it read
             for tally in tallies:
                 tally.bytes = sizes.get(tally.path, tally.bytes)
+        sink.start("writing the dataset", len(FINAL_STEPS), "steps")
         stage.close()
-        manifest = _finalise(tmp, stage, tallies, previous, key, parameters)
+        sink.advance(1)
+        manifest = _finalise(tmp, stage, tallies, previous, key, parameters, memory_limit, temp_dir, sink)
+        sink.finish()
         _swap(tmp, target)
     except BaseException:
+        if stage is not None:
+            stage.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Dataset(path=target, manifest=manifest)
@@ -148,133 +139,41 @@ def _tally_index(tallies: list[SourceTally], source: str, adapter: Adapter) -> i
     return len(tallies) - 1
 
 
-class _Stage:
-    """Staging Parquet writers; adds ``_order`` (global arrival order) and ``_src`` (source index)."""
-
-    def __init__(self, folder: Path, key: bytes | None) -> None:
-        folder.mkdir(parents=True)
-        self.folder = folder
-        self.key = key
-        self.address_key: bytes | None = None
-        self.order = 0
-        self.writers: dict[str, pq.ParquetWriter] = {}
-
-    def _write(self, name: str, table: pa.Table, src: int) -> None:
-        if table.num_rows == 0:
-            return
-        n = table.num_rows
-        table = table.append_column("_order", pa.array(range(self.order, self.order + n), pa.int64()))
-        table = table.append_column("_src", pa.array([src] * n, pa.int32()))
-        self.order += n
-        writer = self.writers.get(name)
-        if writer is None:
-            writer = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema, compression="zstd")
-            self.writers[name] = writer
-        writer.write_table(table)
-
-    def add(self, batch: Batch, tally: SourceTally, src: int) -> None:
-        posts, invalid = _validate_posts(batch.posts, batch.source)
-        rejects = pa.concat_tables([batch.rejects, invalid]) if invalid.num_rows else batch.rejects
-        posts, accounts, rejects = self._protect(posts, batch.accounts, rejects)
-        accounts = accounts.filter(pc.is_valid(accounts["author_id"]))
-        tally.read += batch.read
-        tally.rejected += rejects.num_rows
-        tally.candidates += posts.num_rows + batch.account_records
-        for reason, count in _value_counts(rejects["reason"]).items():
-            tally.reasons[reason] = tally.reasons.get(reason, 0) + count
-        self._write("posts", posts, src)
-        self._write("accounts", accounts, src)
-        self._write("rejects", rejects, src)
-
-    def _protect(self, posts: pa.Table, accounts: pa.Table, rejects: pa.Table) -> tuple[pa.Table, ...]:
-        """Scrub addresses from text, hash address-shaped ids, pseudonymise authors when a key is set."""
-        if self.address_key is None:
-            self.address_key = self.key or privacy.address_key()
-        akey = self.address_key
-        posts = _set(posts, "text", privacy.scrub_text(posts["text"]))
-        posts = _set(posts, "author_id", privacy.hash_addresses(_anonymous_to_null(posts["author_id"]), akey))
-        accounts = _set(accounts, "author_id",
-                        privacy.hash_addresses(_anonymous_to_null(accounts["author_id"]), akey))
-        accounts = _set(accounts, "display_name",
-                        privacy.scrub_text(privacy.hash_addresses(accounts["display_name"], akey)))
-        rejects = _set(rejects, "excerpt", privacy.scrub_text(rejects["excerpt"]))
-        if self.key is not None:
-            posts = _set(posts, "author_id", privacy.pseudonymise(posts["author_id"], self.key))
-            accounts = _set(accounts, "author_id", privacy.pseudonymise(accounts["author_id"], self.key))
-            accounts = _set(accounts, "display_name", privacy.pseudonymise(accounts["author_id"], self.key))
-        return posts, accounts, rejects
-
-    def close(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
-
-    def path(self, name: str) -> Path | None:
-        p = self.folder / f"{name}.parquet"
-        return p if p.exists() else None
-
-
-def _set(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
-    return table.set_column(table.schema.get_field_index(name), table.schema.field(name), values)
-
-
-def _anonymous_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
-    anonymous = pc.is_in(values, value_set=pa.array(ANONYMOUS_AUTHORS))
-    return pc.if_else(anonymous, pa.scalar(None, pa.string()), values)
-
-
-def _value_counts(values: pa.ChunkedArray) -> dict[str, int]:
-    if len(values) == 0:
-        return {}
-    counts = pc.value_counts(values)
-    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
-
-
-def _validate_posts(posts: pa.Table, source: str) -> tuple[pa.Table, pa.Table]:
-    """Split posts into valid ones and rejects (empty id → missing-id, no timestamp → bad-timestamp)."""
-    if posts.num_rows == 0:
-        return posts, schema.empty(schema.REJECTS)
-    missing_id = pc.or_kleene(pc.is_null(posts["post_id"]), pc.equal(posts["post_id"], ""))
-    missing_id = pc.fill_null(missing_id, True)
-    missing_time = pc.is_null(posts["created_at"])
-    bad = pc.or_(missing_id, missing_time)
-    if not pc.any(bad).as_py():
-        return posts, schema.empty(schema.REJECTS)
-    bad_rows = posts.filter(bad)
-    reasons = pc.if_else(pc.filter(missing_id, bad), "missing-id", "bad-timestamp")
-    locations = pc.binary_join_element_wise("record ", pc.cast(bad_rows["source_line"], pa.string()), "")
-    rejects = pa.table({
-        "source": bad_rows["source_file"],
-        "format": pa.nulls(bad_rows.num_rows, pa.string()),
-        "location": pc.fill_null(locations, "record ?"),
-        "reason": reasons,
-        "detail": pa.nulls(bad_rows.num_rows, pa.string()),
-        "excerpt": pc.utf8_slice_codeunits(pc.fill_null(bad_rows["text"], ""), 0, schema.EXCERPT_CHARS),
-    }, schema=schema.REJECTS)
-    return posts.filter(pc.invert(bad)), rejects
-
-
-def _finalise(tmp: Path, stage: _Stage, tallies: list[SourceTally], previous: Dataset | None,
-              key: bytes | None, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
-    """De-duplicate and write posts, accounts, rejects and the manifest into ``tmp``."""
+def _finalise(tmp: Path, stage: Stage, tallies: list[SourceTally], previous: Dataset | None,
+              key: bytes | None, parameters: Mapping[str, Any] | None, memory_limit: str | None = None,
+              temp_dir: str | Path | None = None, sink: ProgressSink | None = None) -> dict[str, Any]:
+    """De-duplicate the posts parts and write accounts, rejects and the manifest into ``tmp``."""
     posts_dir = tmp / POSTS_DIR
-    posts_dir.mkdir()
-    con = duckdb.connect(config={"preserve_insertion_order": False,
-                                 "temp_directory": str(tmp / "_spill")})
+    spill = Path(temp_dir) / f"permadani-spill-{uuid.uuid4().hex[:8]}" if temp_dir else tmp / "_spill"
+    config: dict[str, Any] = {"preserve_insertion_order": False, "temp_directory": str(spill)}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(config=config)
     try:
-        part = _link_previous_posts(previous, posts_dir)
-        staged_posts = stage.path("posts")
-        if staged_posts is not None:
-            _write_new_posts(con, staged_posts, previous, posts_dir / f"part-{part:05d}.parquet", tallies)
+        con.execute("SET enable_progress_bar = false")  # DuckDB would draw it on stdout, which carries data only
+        _link_previous_posts(previous, posts_dir)
+        keys = stage.parts.keys_glob()
+        if keys is not None:
+            _drop_duplicates(con, keys, previous, posts_dir, tallies)
         if not any(posts_dir.iterdir()):
             pq.write_table(schema.empty(schema.POSTS), posts_dir / "part-00000.parquet")
+        step = sink.advance if sink is not None else (lambda n: None)
+        step(1)
         _write_accounts(con, stage, previous, tmp, tallies)
+        step(1)
         _write_rejects(con, stage, previous, tmp)
         manifest = _manifest(con, tmp, tallies, previous, key, parameters)
+        step(1)
     finally:
         con.close()
     shutil.rmtree(tmp / "_staging", ignore_errors=True)
-    shutil.rmtree(tmp / "_spill", ignore_errors=True)
+    shutil.rmtree(spill, ignore_errors=True)
     return manifest
+
+
+def _previous_parts(previous: Dataset | None) -> int:
+    """Number of post files of the dataset being appended to (new parts are numbered after them)."""
+    return len(previous.posts_files) if previous is not None else 0
 
 
 def _link_previous_posts(previous: Dataset | None, posts_dir: Path) -> int:
@@ -295,35 +194,42 @@ def _sql_path(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _write_new_posts(con: duckdb.DuckDBPyConnection, staged: Path, previous: Dataset | None, out: Path,
+def _drop_duplicates(con: duckdb.DuckDBPyConnection, keys_glob: str, previous: Dataset | None, posts_dir: Path,
                      tallies: list[SourceTally]) -> None:
-    cols = ", ".join(schema.POSTS.names)
-    seen = "FALSE"
+    """Find duplicate posts on the key files only, count them per source and rewrite the parts that hold any.
+
+    A row is a duplicate when an earlier row (by arrival ``_order``) has the same ``(platform, post_id)``, or
+    when the dataset being appended to already has that key.
+    """
+    keys = f"read_parquet({_sql_path(keys_glob)})"
+    drops = f"""
+        SELECT _part, _row, _src FROM (
+            SELECT k._part, k._row, k._src,
+                   row_number() OVER (PARTITION BY k.platform, k.post_id ORDER BY k._order) AS _rn
+            FROM {keys} k
+            SEMI JOIN (SELECT platform, post_id FROM {keys} GROUP BY ALL HAVING count(*) > 1) m
+                 USING (platform, post_id))
+        WHERE _rn > 1"""
     if previous is not None and previous.posts_files:
-        con.execute(f"CREATE TEMP TABLE old_keys AS SELECT DISTINCT platform, post_id "
-                    f"FROM read_parquet({_sql_path(previous.posts_glob)})")
-        seen = ("EXISTS (SELECT 1 FROM old_keys o WHERE o.platform = s.platform AND o.post_id = s.post_id)")
-    con.execute(f"""
-        CREATE TEMP TABLE ranked AS
-        SELECT s.*, row_number() OVER (PARTITION BY platform, post_id ORDER BY _order) AS _rn,
-               {seen} AS _seen
-        FROM read_parquet({_sql_path(staged)}) s
-    """)
-    for src, dups in con.execute(
-        "SELECT _src, count(*) FROM ranked WHERE _rn > 1 OR _seen GROUP BY _src"
-    ).fetchall():
+        old = f"(SELECT DISTINCT platform, post_id FROM read_parquet({_sql_path(previous.posts_glob)}))"
+        drops += f" UNION SELECT _part, _row, _src FROM {keys} SEMI JOIN {old} o USING (platform, post_id)"
+    con.execute(f"CREATE TEMP TABLE drops AS {drops}")
+    for src, dups in con.execute("SELECT _src, count(*) FROM drops GROUP BY _src").fetchall():
         tallies[src].duplicates += dups
-    con.execute(f"""
-        COPY (SELECT {cols} FROM ranked WHERE _rn = 1 AND NOT _seen
-              ORDER BY platform, community, thread_id, created_at, post_id)
-        TO {_sql_path(out)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)
-    """)
-    con.execute("DROP TABLE ranked")
-    if not out.exists():
-        pq.write_table(schema.empty(schema.POSTS), out)
+    for (part,) in con.execute("SELECT DISTINCT _part FROM drops ORDER BY _part").fetchall():
+        rows = con.execute("SELECT _row FROM drops WHERE _part = ?", [part]).fetchnumpy()["_row"]
+        path = posts_dir / f"part-{part:05d}.parquet"
+        table = pq.read_table(path, schema=schema.POSTS)
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[np.asarray(rows, dtype=np.int64)] = False
+        if keep.any():
+            write_posts(table.filter(pa.array(keep)), path)
+        else:
+            path.unlink()
+    con.execute("DROP TABLE drops")
 
 
-def _write_accounts(con: duckdb.DuckDBPyConnection, stage: _Stage, previous: Dataset | None, tmp: Path,
+def _write_accounts(con: duckdb.DuckDBPyConnection, stage: Stage, previous: Dataset | None, tmp: Path,
                     tallies: list[SourceTally]) -> None:
     acc_cols = [f for f in schema.ACCOUNTS.names if f not in ("author_id", "platform")]
     parts = []
@@ -337,7 +243,7 @@ def _write_accounts(con: duckdb.DuckDBPyConnection, stage: _Stage, previous: Dat
     nulls = ", ".join(f"NULL AS {c}" for c in acc_cols)
     parts.append(f"SELECT DISTINCT author_id, platform, {nulls}, 9223372036854775807::BIGINT AS _order, -1 AS _src "
                  f"FROM read_parquet({_sql_path(tmp / POSTS_DIR / '*.parquet')}) WHERE author_id IS NOT NULL")
-    con.execute("CREATE TEMP TABLE obs AS " + " UNION ALL ".join(parts))
+    con.execute("CREATE TEMP VIEW obs AS " + " UNION ALL ".join(parts))
     # Account *records* (rows of a users file) seen before in this run or in the previous dataset: duplicates.
     for src, dups in con.execute("""
         SELECT _src, count(*) FROM (
@@ -357,11 +263,11 @@ def _write_accounts(con: duckdb.DuckDBPyConnection, stage: _Stage, previous: Dat
               FROM obs GROUP BY author_id, platform ORDER BY platform, author_id)
         TO {_sql_path(tmp / ACCOUNTS_FILE)} (FORMAT parquet, COMPRESSION zstd)
     """)
-    con.execute("DROP TABLE obs")
+    con.execute("DROP VIEW obs")
     _recast(tmp / ACCOUNTS_FILE, schema.ACCOUNTS)
 
 
-def _write_rejects(con: duckdb.DuckDBPyConnection, stage: _Stage, previous: Dataset | None, tmp: Path) -> None:
+def _write_rejects(con: duckdb.DuckDBPyConnection, stage: Stage, previous: Dataset | None, tmp: Path) -> None:
     cols = ", ".join(schema.REJECTS.names)
     parts = []
     if previous is not None and previous.rejects_path.exists():

@@ -12,6 +12,12 @@ from .base import Adapter, Batch, BatchBuilder, Probe
 #: Modules that define adapters. A module may define several (each a subclass of ``Adapter`` with a ``name``).
 ADAPTER_MODULES: tuple[str, ...] = (
     "generic",
+    "reddit_pushshift", "reddit_api",
+    "stackexchange",
+    "twitter",
+    "twitter_v2",
+    "wordpress", "disqus", "email", "convokit", "wikiconv",
+    "mastodon", "bluesky", "facebook", "linkedin", "googleplus", "twitter_archive",
 )
 
 __all__ = ["ADAPTER_MODULES", "Adapter", "Batch", "BatchBuilder", "Probe", "adapter_for", "registry", "sniff"]

@@ -52,9 +52,7 @@ class CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
         if n and self._on_bytes is not None:
             self._on_bytes(n)
         return n
@@ -64,6 +62,69 @@ class CountingReader(io.RawIOBase):
         if data and self._on_bytes is not None:
             self._on_bytes(len(data))
         return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class CheckedZstdReader(io.RawIOBase):
+    """Streaming zstd decompression (2 GiB windows allowed) that raises when the input ends inside a frame.
+
+    python-zstandard's ``stream_reader`` ends silently on a truncated input, which would make a cut download look
+    like a shorter dump; here every frame must reach its end. Concatenated frames are read one after another.
+    """
+
+    def __init__(self, raw: BinaryIO, path: Path) -> None:
+        self._raw = raw
+        self._path = path
+        self._dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
+        self._obj = self._dctx.decompressobj()
+        self._buffer = b""
+        self._offset = 0
+        self._seen = 0
+        self._started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bool:
+        """Decompress more input into the buffer; False at a clean end of input."""
+        while not self._buffer:
+            block = self._raw.read(1 << 20)
+            if not block:
+                if self._started and not self._obj.eof:
+                    raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)",
+                                       path=self._path, location=f"byte {self._seen}",
+                                       hint="Re-download or re-copy the file; check it with 'zstd -t --long=31'")
+                return False
+            self._seen += len(block)
+            try:
+                pieces = []
+                if self._obj.eof:
+                    self._obj = self._dctx.decompressobj()
+                self._started = True
+                pieces.append(self._obj.decompress(block))
+                while self._obj.eof and self._obj.unused_data:  # the next frame starts inside this block
+                    rest, self._obj = self._obj.unused_data, self._dctx.decompressobj()
+                    pieces.append(self._obj.decompress(rest))
+            except zstandard.ZstdError as exc:
+                raise AdapterError(f"the compressed stream is damaged ({exc})", path=self._path,
+                                   location=f"byte {self._seen}",
+                                   hint="Re-download or re-copy the file; check it with 'zstd -t --long=31'") from exc
+            self._buffer = b"".join(pieces)
+            self._offset = 0
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._offset >= len(self._buffer):
+            self._buffer = b""
+            if not self._fill():
+                return 0
+        n = min(len(buffer), len(self._buffer) - self._offset)
+        buffer[:n] = self._buffer[self._offset:self._offset + n]
+        self._offset += n
+        return n
 
     def close(self) -> None:
         self._raw.close()
@@ -80,8 +141,7 @@ def open_binary(path: Path, on_bytes: Callable[[int], None] | None = None) -> Bi
     if kind is None:
         return io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type]
     if kind == "zstd":
-        dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-        return dctx.stream_reader(raw, read_size=CHUNK, read_across_frames=True)  # type: ignore[return-value]
+        return io.BufferedReader(CheckedZstdReader(raw, path), CHUNK)  # type: ignore[arg-type]
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if kind == "bz2":
@@ -182,6 +242,8 @@ def parse_time(value: object) -> datetime | None:
             return None
         if _NUMERIC.match(text):
             return parse_time(float(text))
+        if text.endswith((" UTC", " GMT")):
+            text = text[:-4] + "+00:00"
         try:
             iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
             parsed = datetime.fromisoformat(iso)

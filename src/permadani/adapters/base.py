@@ -110,8 +110,12 @@ class BatchBuilder:
         return self.read >= self.batch_size
 
     def post(self, *, post_id: object, created_at: datetime | None, source_line: int | None,
-             platform: str | None = None, **fields: Any) -> None:
-        """Add one post. ``post_id`` is turned into a string; unknown field names are an error."""
+             platform: str | None = None, source_file: str | None = None, **fields: Any) -> None:
+        """Add one post. ``post_id`` is turned into a string; unknown field names are an error.
+
+        ``source_file`` overrides the batch's source for this post (a folder source whose posts each come from
+        their own file, e.g. PHEME); accounting stays with the batch's source.
+        """
         unknown = set(fields) - set(_POST_FIELDS)
         if unknown:
             raise TypeError(f"unknown post fields: {sorted(unknown)}")
@@ -120,7 +124,7 @@ class BatchBuilder:
         row["post_id"] = str(post_id)
         row["platform"] = platform or self.platform
         row["created_at"] = created_at
-        row["source_file"] = self.source
+        row["source_file"] = source_file or self.source
         row["source_line"] = source_line
         for key in ("thread_id", "parent_id", "author_id", "amplifies_id", "community"):
             if row[key] is not None:

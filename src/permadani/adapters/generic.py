@@ -25,6 +25,7 @@ from .base import Adapter, Batch, BatchBuilder, Probe
 _TEXT_FIELDS = ("post_id", "platform", "community", "thread_id", "parent_id", "author_id", "kind", "text",
                 "amplifies_id", "lang")
 _SETTABLE = set(POSTS.names) - {"source_file", "source_line"}
+csv.field_size_limit(64 * 1024 * 1024)  # long posts are real; the default 128 KiB limit rejects them
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,8 @@ class GenericTableAdapter(Adapter):
             except UnicodeDecodeError:
                 builder.reject(location, "invalid-utf8", raw)
                 continue
-            except ValueError as exc:
-                builder.reject(location, "malformed-json", raw, str(exc))
+            except (ValueError, RecursionError) as exc:
+                builder.reject(location, "malformed-json", raw, str(exc) or "nested too deeply")
                 continue
             if not isinstance(record, dict):
                 builder.reject(location, "not-a-record", raw)
@@ -175,7 +176,11 @@ class GenericTableAdapter(Adapter):
             if not first.strip():
                 return
             delimiter = options.delimiter or ("\t" if first.count("\t") > first.count(",") else ",")
-            header = next(csv.reader([first], delimiter=delimiter))
+            try:
+                header = next(csv.reader([first], delimiter=delimiter))
+            except csv.Error as exc:
+                raise AdapterError(f"the header line is not CSV ({exc})", path=path, location="line 1",
+                                   hint="Check the file is a CSV/TSV table, or force another --format") from exc
             mapper = _Mapper(options, header, path)
             reader = csv.reader(text, delimiter=delimiter)
             start = 2

@@ -25,6 +25,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("ingest", "ingest", "ingest"),
     ("ingest", "info", "info"),
     ("ingest", "formats", "formats"),
+    ("export", "export", "export"),
+    ("audit", "audit", "audit"), ("audit", "account", "account"), ("audit", "synth", "synth"),
+    ("report", "report", "report"), ("report", "demo", "demo"),
 )
 
 for _module, _function, _name in COMMANDS:

@@ -40,6 +40,7 @@ class RichProgress:
         self.enabled = not quiet and err_console.is_terminal
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._rows = 0
 
     def start(self, label: str, total: int | None, unit: str = "bytes") -> None:
         if not self.enabled:
@@ -47,17 +48,24 @@ class RichProgress:
         if self._progress is None:
             columns = [TextColumn("{task.description}"), BarColumn()]
             if unit == "bytes":
-                columns += [DownloadColumn(), TransferSpeedColumn()]
+                columns += [DownloadColumn(), TransferSpeedColumn(), TextColumn("{task.fields[rows]:>13,} records")]
             else:
                 columns += [TextColumn("{task.completed:,.0f}/{task.total:,.0f} " + unit)]
             columns.append(TimeRemainingColumn())
             self._progress = Progress(*columns, console=err_console, transient=True)
             self._progress.start()
-        self._task = self._progress.add_task(label, total=total)
+        self._rows = 0
+        self._task = self._progress.add_task(label, total=total, rows=0)
 
     def advance(self, amount: int) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, amount)
+
+    def rows(self, amount: int) -> None:
+        """Records read so far (shown next to the bytes; optional hook called by ingest)."""
+        if self._progress is not None and self._task is not None:
+            self._rows += amount
+            self._progress.update(self._task, rows=self._rows)
 
     def finish(self) -> None:
         if self._progress is not None:

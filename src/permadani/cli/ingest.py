@@ -37,6 +37,10 @@ def ingest(
         "--option", help="Adapter option key=value (repeatable), e.g. encoding=latin-1.")] = None,
     pseudonymise: Annotated[str | None, typer.Option(
         "--pseudonymise", help="Key: replace author ids and names by keyed hashes (HMAC-SHA256).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", help="Cap DuckDB's memory for de-duplication, e.g. 4GB (spills beyond).")] = None,
+    temp_dir: Annotated[Path | None, typer.Option(
+        "--temp-dir", help="Folder for DuckDB spill files (default: inside the output's temporary folder).")] = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -45,7 +49,8 @@ def ingest(
     if mapping:
         options["map"] = parse_mapping(mapping)
     dataset = ingest_api(sources, output, format=format, append=append, pseudonymise=pseudonymise,
-                         options=options, progress=RichProgress(quiet))
+                         options=options, progress=RichProgress(quiet), memory_limit=memory_limit,
+                         temp_dir=temp_dir)
     summary = dataset.info()
     if json_out:
         print_json(summary)

@@ -1,0 +1,138 @@
+"""Run a command in a subprocess and measure wall time and peak RSS of its whole process tree (psutil sampling).
+
+Peak RSS is the maximum over samples (every ``interval`` seconds) of the summed RSS of the process and all its
+descendants (a Spark JVM, DuckDB threads live in the process). Short spikes between samples can be missed; the
+interval is small enough (50 ms) for the multi-second runs measured here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+PYTHON = sys.executable
+
+
+@dataclass
+class Measured:
+    """One measured run."""
+
+    name: str
+    rows: int
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    note: str = ""
+    cpu_seconds: float = 0.0  # user + system time of the process tree: less sensitive to a busy machine
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "records_per_s": round(self.rate)}
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += p.memory_info().rss
+    return total
+
+
+def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float | None = None,
+        interval: float = 0.05, cwd: Path | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Run ``cmd``; return (seconds, peak tree RSS in bytes, completed process with captured stdout/stderr).
+
+    The CPU time (user + system) of the finished process tree is in ``completed.cpu_seconds``.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    full_env = {**os.environ, **(env or {})}
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd or ROOT)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(ps))
+            stop.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        for child in ps.children(recursive=True):
+            child.kill()
+        proc.kill()
+        out, err = proc.communicate()
+    finally:
+        stop.set()
+        sampler.join()
+    seconds = time.perf_counter() - began
+    done = subprocess.CompletedProcess(cmd, proc.returncode, out.decode("utf-8", "replace"),
+                                       err.decode("utf-8", "replace"))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done.cpu_seconds = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)  # type: ignore[attr-defined]
+    return seconds, peak, done
+
+
+def machine() -> str:
+    """A one-line description of this machine (CPU count, RAM, Python, OS, current load average)."""
+    mem = psutil.virtual_memory().total / 2**30
+    cpu = platform.processor() or platform.machine()
+    load = os.getloadavg()[0]
+    return (f"{os.cpu_count()} cores {cpu}, {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+            f"{platform.system()}, load {load:.1f}")
+
+
+def table(rows: list[Measured], title: str) -> str:
+    """A fixed-width text table of measured runs."""
+    lines = [title, f"{'run':<30} {'rows':>12} {'seconds':>8} {'CPU s':>7} {'records/s':>10} {'peak RSS MB':>11}  note"]
+    for r in rows:
+        lines.append(f"{r.name:<30} {r.rows:>12,} {r.seconds:>8.1f} {r.cpu_seconds:>7.1f} {r.rate:>10,.0f} "
+                     f"{r.peak_rss_mb:>11,.0f}  {r.note}")
+    return "\n".join(lines)
+
+
+def save(kind: str, rows: list[Measured], extra: dict | None = None) -> Path:
+    """Append the runs to ``bench/results/<kind>.jsonl`` (gitignored) with date and machine."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{kind}.jsonl"
+    record = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+              "load_average": [round(x, 1) for x in os.getloadavg()],
+              "runs": [r.as_dict() for r in rows], **(extra or {})}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+    return path
+
+
+def data_file(size: str) -> Path:
+    """The generated dump for a size preset (``500k``, ``5m``, ``100m``); exits with a hint when missing."""
+    path = BENCH / "data" / f"RC_synth_{size}.zst"
+    if not path.exists():
+        sys.exit(f"{path} is missing: run  python bench/gen_pushshift.py --size {size}")
+    return path

@@ -1,0 +1,73 @@
+"""Benchmark ``permadani audit`` on an ingested dataset: rows, seconds, records/s, peak RSS (DuckDB and PySpark).
+
+    python bench/bench_audit.py --size 5m [--engine duckdb --engine pyspark] [--sections tiers,responsiveness]
+                                [--memory-limit 8GB] [--master local[2]]
+
+Needs ``bench/data/ds_<size>`` (run ``bench_ingest.py --size SIZE --keep`` first; it is ingested here when
+missing). Every engine runs in its own subprocess; with several engines the script also checks that they
+return the same tier matrix. Results are appended to ``bench/results/audit.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from _measure import BENCH, PYTHON, Measured, machine, run, save, table
+from bench_ingest import ingest_once
+
+
+def audit_once(size: str, engine: str = "duckdb", sections: str = "", memory_limit: str | None = None,
+               master: str | None = None, timeout: float | None = None) -> tuple[Measured, dict]:
+    """Audit ``bench/data/ds_<size>`` with ``engine``; return the measurement and the printed result."""
+    dataset = BENCH / "data" / f"ds_{size}"
+    cmd = [PYTHON, str(BENCH / "_permadani_audit.py"), str(dataset), "--engine", engine,
+           "--output", str(BENCH / "data" / f"results_{size}_{engine}")]
+    if sections:
+        cmd += ["--sections", sections]
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
+    if master:
+        cmd += ["--master", master]
+    seconds, peak, done = run(cmd, timeout=timeout)
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or [""]
+        return Measured(f"audit {size} {engine}", 0, seconds, peak / 2**20, done.returncode, tail[0][:80],
+                        done.cpu_seconds), {}
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    slowest = sorted(out.get("section_seconds", {}).items(), key=lambda kv: -kv[1])[:3]
+    note = (f"{len(out['sections'])} sections; engine start {out['seconds_connect']:.0f}s; slowest: "
+            + ", ".join(f"{k} {v:.0f}s" for k, v in slowest))
+    return Measured(f"audit {size} {engine}", out["rows"], seconds, peak / 2**20, 0, note, done.cpu_seconds), out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", default="5m", choices=["500k", "5m", "100m"])
+    ap.add_argument("--engine", action="append", choices=["duckdb", "pyspark"], help="repeatable (default duckdb)")
+    ap.add_argument("--sections", default="", help="comma-separated sections (default: all)")
+    ap.add_argument("--memory-limit", default=None)
+    ap.add_argument("--master", default=None)
+    ap.add_argument("--timeout", type=float, default=None)
+    args = ap.parse_args(argv)
+    runs: list[Measured] = []
+    if not (BENCH / "data" / f"ds_{args.size}" / "manifest.json").exists():
+        runs.append(ingest_once(args.size, args.memory_limit))
+    answers = {}
+    for engine in args.engine or ["duckdb"]:
+        measured, out = audit_once(args.size, engine, args.sections, args.memory_limit, args.master, args.timeout)
+        runs.append(measured)
+        answers[engine] = out.get("matrix")
+    print(table(runs, f"permadani audit — {machine()}"))
+    extra: dict = {"size": args.size, "sections": args.sections or "all"}
+    if len(answers) > 1:
+        same = len({json.dumps(m, sort_keys=True) for m in answers.values()}) == 1
+        extra["engines_agree"] = same
+        print(f"engines return the same tier matrix: {'yes' if same else 'NO'}")
+    save("audit", runs, extra)
+    return 0 if all(r.returncode == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Benchmark ``permadani ingest`` on generated Pushshift dumps: rows, seconds, records/s, peak RSS.
+
+    python bench/bench_ingest.py --size 500k --size 5m [--memory-limit 4GB] [--temp-dir /big/tmp] [--keep]
+
+Each run is the real CLI (``python -m permadani ingest FILE -o DATASET --format reddit-pushshift``) in a
+subprocess; peak RSS is sampled over its process tree. Datasets go to ``bench/data/ds_<size>`` (kept with
+``--keep``, which ``bench_audit.py`` then reuses). Results are appended to ``bench/results/ingest.jsonl``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+
+from _measure import BENCH, PYTHON, Measured, data_file, machine, run, save, table
+
+
+def ingest_once(size: str, memory_limit: str | None = None, temp_dir: str | None = None,
+                timeout: float | None = None) -> Measured:
+    """Ingest the ``size`` dump into ``bench/data/ds_<size>`` and measure it."""
+    src = data_file(size)
+    out = BENCH / "data" / f"ds_{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [PYTHON, "-m", "permadani", "ingest", str(src), "-o", str(out), "--format", "reddit-pushshift",
+           "--quiet", "--json"]
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
+    if temp_dir:
+        cmd += ["--temp-dir", temp_dir]
+    seconds, peak, done = run(cmd, timeout=timeout)
+    rows, note = 0, ""
+    if done.returncode == 0:
+        rows = json.loads((out / "manifest.json").read_text())["counts"]["posts"]
+        raw = json.loads(src.with_suffix(".json").read_text()).get("raw_bytes", 0) if src.with_suffix(
+            ".json").exists() else 0
+        note = f"{src.stat().st_size / seconds / 2**20:,.0f} MB/s zst, {raw / seconds / 2**20:,.0f} MB/s json"
+    else:
+        note = f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ''}"
+    return Measured(f"ingest {size}", rows, seconds, peak / 2**20, done.returncode, note, done.cpu_seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", action="append", choices=["500k", "5m", "100m"], help="repeatable (default 500k)")
+    ap.add_argument("--memory-limit", default=None)
+    ap.add_argument("--temp-dir", default=None)
+    ap.add_argument("--timeout", type=float, default=None, help="seconds before a run is killed")
+    ap.add_argument("--keep", action="store_true", help="keep the datasets (bench_audit.py reuses them)")
+    args = ap.parse_args(argv)
+    runs = []
+    for size in args.size or ["500k"]:
+        runs.append(ingest_once(size, args.memory_limit, args.temp_dir, args.timeout))
+        print(table(runs[-1:], ""), file=sys.stderr)
+        if not args.keep:
+            shutil.rmtree(BENCH / "data" / f"ds_{size}", ignore_errors=True)
+    print(table(runs, f"permadani ingest — {machine()}"))
+    save("ingest", runs, {"memory_limit": args.memory_limit})
+    return 0 if all(r.returncode == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

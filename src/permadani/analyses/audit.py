@@ -1,0 +1,223 @@
+"""The audit runner: build the context once, run every section, write the results folder.
+
+Results folder: ``summary.json`` (shape in BRIEF_AUDIT_CONTRACT / the report's input) and one
+``<table>.parquet`` per table any section returned. The folder is written next to the target and renamed into
+place, so a failed audit never leaves half a folder.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import json
+import math
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import __version__
+from ..dataset import Dataset
+from ..engine import Engine, connect
+from ..errors import AnalysisError, PermadaniError, UsageError
+from ..progress import NullProgress, ProgressSink
+from .context import AuditContext, AuditParams, SectionResult
+
+#: (section name, module exposing ``run(ctx) -> SectionResult``), run in this order.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("tiers", "permadani.analyses.tiers"),
+    ("responsiveness", "permadani.analyses.responsiveness"),
+    ("accounts", "permadani.analyses.cards"),
+    ("inequality", "permadani.analyses.inequality"),
+    ("rich_club", "permadani.analyses.graph.richclub"),
+    ("mobility", "permadani.analyses.mobility"),
+    ("trend", "permadani.analyses.trend"),
+    ("conversation", "permadani.analyses.conversation"),
+)
+
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class AuditResult:
+    """An audit's outcome: ``summary`` (JSON-ready dict), ``tables`` (name → Arrow), ``path`` when written."""
+
+    summary: dict[str, Any]
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def sections(self) -> dict[str, Any]:
+        return self.summary.get("sections", {})
+
+    def table(self, name: str) -> pa.Table:
+        """One result table by name; KeyError lists the names."""
+        if name not in self.tables:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(sorted(self.tables))}")
+        return self.tables[name]
+
+    def write(self, folder: str | Path) -> Path:
+        """Write ``summary.json`` and one Parquet per table into ``folder`` (replaced atomically)."""
+        target = Path(folder)
+        if target.exists() and not (target / SUMMARY_FILE).is_file() and any(target.iterdir()):
+            raise UsageError(f"{target} exists and is not a permadani results folder; choose another -o folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            for name, table in sorted(self.tables.items()):
+                pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+            (tmp / SUMMARY_FILE).write_text(json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+            if target.exists():
+                old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.path = target
+        return target
+
+    @classmethod
+    def read(cls, folder: str | Path) -> AuditResult:
+        """Load a results folder written by ``write``."""
+        root = Path(folder)
+        summary_path = root / SUMMARY_FILE
+        if not summary_path.is_file():
+            raise UsageError(f"{root} is not a permadani results folder (no {SUMMARY_FILE})")
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        tables = {p.stem: pq.read_table(p) for p in sorted(root.glob("*.parquet"))}
+        return cls(summary=summary, tables=tables, path=root)
+
+    def _repr_html_(self) -> str:
+        return render_html(self.summary)
+
+
+def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engine: str | Engine = "duckdb",
+          params: AuditParams | None = None, progress: ProgressSink | None = None,
+          sections: tuple[str, ...] | None = None, **overrides: Any) -> AuditResult:
+    """Run the audit of ``dataset`` and return an ``AuditResult`` (written to ``output`` when given).
+
+    ``params`` (or keyword ``overrides`` of its fields, e.g. ``status="attention"``) set the definitions;
+    ``engine`` is ``"duckdb"``, ``"pyspark"`` or an open ``Engine``; ``sections`` limits which sections run.
+    """
+    ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+    params = (params or AuditParams()).replace(**overrides) if overrides else (params or AuditParams())
+    chosen = [s for s in SECTIONS if sections is None or s[0] in sections]
+    if sections is not None:
+        unknown = set(sections) - {s[0] for s in SECTIONS}
+        if unknown:
+            raise UsageError(f"unknown sections {sorted(unknown)}; choose from {[s[0] for s in SECTIONS]}")
+    owned = not isinstance(engine, Engine)
+    eng: Engine = engine if isinstance(engine, Engine) else connect(engine)
+    sink = progress or NullProgress()
+    try:
+        ctx = AuditContext.build(ds, eng, params)
+        tables: dict[str, pa.Table] = {}
+        results: dict[str, Any] = {}
+        sink.start("audit", len(chosen), "sections")
+        for name, module_name in chosen:
+            section = _run_section(name, module_name, ctx)
+            for table_name, table in section.tables.items():
+                if table_name in tables:
+                    raise AnalysisError(f"section {name!r} writes table {table_name!r} a previous section wrote")
+                tables[table_name] = table
+            results[name] = _jsonable(section.summary)
+            sink.advance(1)
+        sink.finish()
+        summary = {
+            "permadani_version": __version__,
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "dataset": _dataset_info(ds, eng),
+            "params": {**_jsonable(params.as_dict()), "status": ctx.measure, "engine": eng.name},
+            "planted": _jsonable(ds.parameters),
+            "sections": results,
+        }
+    finally:
+        if owned:
+            eng.close()
+    result = AuditResult(summary=summary, tables=tables)
+    if output is not None:
+        result.write(output)
+    return result
+
+
+def _run_section(name: str, module_name: str, ctx: AuditContext) -> SectionResult:
+    module = importlib.import_module(module_name)
+    try:
+        return module.run(ctx)
+    except PermadaniError:
+        raise
+    except Exception as exc:
+        raise AnalysisError(f"section {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _dataset_info(ds: Dataset, engine: Engine) -> dict[str, Any]:
+    info = ds.info()
+    reasons: dict[str, int] = {}
+    if ds.rejects_path.exists():
+        rejects = engine.backend.read_parquet(str(ds.rejects_path))
+        counted = engine.execute(rejects.group_by("reason").aggregate(n=rejects.count()).order_by("reason"))
+        reasons = {r["reason"]: int(r["n"]) for r in counted.to_pylist()}
+    info["rejects_by_reason"] = reasons
+    return info
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN/inf → None, tuples → lists, datetimes → ISO strings."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        return _jsonable(value.item())
+    return value
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def render_html(summary: Mapping[str, Any]) -> str:
+    """A compact HTML view of an audit summary (tiers, responsiveness matrix, gaps) for Jupyter."""
+    sections = summary.get("sections", {})
+    parts = [f"<div><b>permadani audit</b> of <code>{html.escape(str(summary.get('dataset', {}).get('dataset')))}"
+             f"</code> ({html.escape(str(summary.get('params', {}).get('engine')))}, status = "
+             f"{html.escape(str(summary.get('params', {}).get('status')))})"]
+    tiers = sections.get("tiers")
+    if tiers:
+        parts.append("<p>tiers: " + ", ".join(f"{k} {v:,}" for k, v in tiers.get("counts", {}).items()) + "</p>")
+    resp = sections.get("responsiveness")
+    if resp:
+        rows = "".join(
+            f"<tr><td>{_fmt(m['from'])}</td><td>{_fmt(m['to'])}</td><td>{m['replies']:,}</td>"
+            f"<td>{_fmt(m['rate'])}</td><td>[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]</td></tr>"
+            for m in resp.get("matrix", []))
+        parts.append("<table><tr><th>replier</th><th>author</th><th>replies</th><th>reply-back</th>"
+                     f"<th>95% CI</th></tr>{rows}</table>")
+        gaps = "".join(f"<li>{_fmt(g['name'])}: {_fmt(g['gap'])} [{_fmt(g['ci_low'])}, {_fmt(g['ci_high'])}]</li>"
+                       for g in resp.get("gaps", []))
+        parts.append(f"<ul>{gaps}</ul>")
+    others = [name for name in sections if name not in ("tiers", "responsiveness")]
+    if others:
+        parts.append("<p>other sections: " + ", ".join(html.escape(n) for n in others) + "</p>")
+    parts.append("</div>")
+    return "".join(parts)

@@ -1,0 +1,108 @@
+"""What every audit section receives: the parameters, the engine and the shared Ibis tables.
+
+``AuditContext.build`` prepares (lazily, inside the engine) the posts, accounts, reply edges, newcomer flags,
+status scores and tiers; the edges, newcomer flags and tiers are materialised once in the engine because every
+section reuses them. Sections only build expressions and call ``ctx.execute``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from ..dataset import Dataset
+from ..engine import Engine
+from ..errors import UsageError
+from .replies import reply_edges
+from .status import MEASURES, default_measure, status_scores
+from .tiers import assign_tiers, newcomer_flags
+
+
+@dataclass(frozen=True)
+class AuditParams:
+    """Audit settings. ``status`` None → the platform default (``status.default_measure``)."""
+
+    status: str | None = None
+    window_days: float = 7
+    upper: float = 0.01
+    middle: float = 0.09
+    newcomer_days: int = 30
+    newcomer_posts: int = 5
+    n_boot: int = 200
+    seed: int = 0
+    period: str = "month"
+    rich_club_nulls: int = 20
+    k_periods: int = 3
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in MEASURES:
+            raise UsageError(f"unknown status measure {self.status!r}; choose one of: {', '.join(MEASURES)}")
+        if self.window_days <= 0:
+            raise UsageError(f"--window-days must be positive (got {self.window_days})")
+        if not (self.upper > 0 and self.middle >= 0 and self.upper + self.middle <= 1):
+            raise UsageError(f"tier shares must satisfy 0 < upper, 0 <= middle, upper + middle <= 1 "
+                             f"(got upper={self.upper}, middle={self.middle})")
+        if self.n_boot < 0:
+            raise UsageError(f"--n-boot must be >= 0 (got {self.n_boot})")
+        if self.newcomer_days < 0 or self.newcomer_posts < 0:
+            raise UsageError("newcomer thresholds must be >= 0")
+
+    def replace(self, **changes: Any) -> AuditParams:
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class SectionResult:
+    """What a section returns: named Arrow tables (written as ``<name>.parquet``) and headline numbers."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AuditContext:
+    """Shared inputs of every section (Ibis tables are lazy; ``execute`` runs them on ``engine``).
+
+    ``posts``/``accounts``: canonical tables; ``edges``: ``replies.reply_edges(posts)``; ``newcomers``:
+    ``platform, post_id, is_newcomer``; ``scores``: ``platform, author_id, status``; ``tiers``:
+    ``platform, author_id, status, percentile, tier``; ``measure``: the status measure used.
+    """
+
+    dataset: Dataset
+    engine: Engine
+    params: AuditParams
+    posts: ir.Table
+    accounts: ir.Table
+    edges: ir.Table
+    newcomers: ir.Table
+    scores: ir.Table
+    tiers: ir.Table
+    measure: str
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, dataset: Dataset | str | Path, engine: Engine, params: AuditParams | None = None
+              ) -> AuditContext:
+        ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+        params = params or AuditParams()
+        measure = params.status or default_measure(sorted(ds.manifest.get("platforms", {})) or ["generic"])
+        posts = engine.posts(ds)
+        accounts = engine.accounts(ds)
+        edges = engine.materialize(reply_edges(posts))
+        newcomers = engine.materialize(newcomer_flags(posts, params.newcomer_days, params.newcomer_posts))
+        scores = status_scores(posts, accounts, edges, measure, engine)
+        tiers = engine.materialize(assign_tiers(scores, params.upper, params.middle))
+        return cls(dataset=ds, engine=engine, params=params, posts=posts, accounts=accounts, edges=edges,
+                   newcomers=newcomers, scores=scores, tiers=tiers, measure=measure)
+
+    def execute(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` on the context's engine (Arrow out)."""
+        return self.engine.execute(expr)

@@ -1,0 +1,174 @@
+"""Attention inequality: how unequally are replies received? Gini, top-1 % share and the Lorenz curve.
+
+Population of a group (the whole dataset, one community, or one period): every account (platform, author_id)
+that wrote a post in the group OR received a reply in the group; accounts with no reply count as zeros (an
+inequality measure over repliers only would hide the silent majority). A reply belongs to the group of the reply
+post r (its community, the period of its ``created_at``); self-replies are excluded.
+
+With x₁ ≤ … ≤ xₙ the replies received by the n accounts of a group and T = Σ xᵢ:
+
+- Gini  G = 2 Σᵢ i·xᵢ / (n·T) − (n + 1)/n  (0 = everyone equal, → 1 = one account gets everything); null when T = 0.
+- top-1 % share = (Σ of the k = max(1, ⌈n/100⌉) largest xᵢ) / T.
+- Lorenz curve: points (i/n, Σ_{j≤i} xⱼ / T), downsampled to the ranks where ⌊i·P/n⌋ changes (P = 200) plus (0, 0).
+
+The engine returns integer aggregates (n, T, Σ i·xᵢ, top sum, cumulative sums); the float formulas are applied in
+Arrow/numpy afterwards, so DuckDB and PySpark give identical numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .structure import clean, period_key, period_labels, sort_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import AuditContext
+
+LORENZ_POINTS = 200
+SCOPES = ("overall", "community", "period")
+GROUP = ["scope", "community", "period_s"]
+_GROUP_COLS = ("scope", "community", "period")
+
+
+def attention_counts(posts: ibis.Table, edges: ibis.Table, by: Sequence[str] = ()) -> ibis.Table:
+    """Replies received per account and group, zeros included.
+
+    ``posts`` and ``edges`` must carry the ``by`` columns (``community`` is native; add ``period_s`` with
+    ``structure.period_key``). Output: ``*by, platform, author_id, replies`` (int64).
+    """
+    by = list(by)
+    active = posts.filter(posts.author_id.notnull()).select(*by, "platform", "author_id")
+    e = edges.filter(~edges.is_self)
+    received = e.group_by([*by, "platform", e.target.name("author_id")]).agg(replies=e.count())
+    population = active.union(received.select(*by, "platform", "author_id").cast(active.schema()), distinct=True)
+    keys = [*by, "platform", "author_id"]
+    joined = population.left_join(received, keys)
+    return joined.select(*[population[k] for k in keys],
+                         replies=joined.replies.coalesce(0).cast("int64"))
+
+
+def scoped_counts(posts: ibis.Table, edges: ibis.Table, period: str = "month") -> ibis.Table:
+    """``attention_counts`` of the three scopes in one table: ``scope, community, period_s, platform, author_id,
+    replies`` (community null outside the community scope, period_s null outside the period scope)."""
+    p = posts.mutate(period_s=period_key(posts.created_at, period))
+    e = edges.mutate(period_s=period_key(edges.created_at, period))
+    parts = []
+    for scope, by in (("overall", []), ("community", ["community"]), ("period", ["period_s"])):
+        c = attention_counts(p, e, by)
+        parts.append(c.select(
+            scope=ibis.literal(scope, "string"),
+            community=c.community.cast("string") if "community" in by else ibis.null("string"),
+            period_s=c.period_s.cast("int64") if "period_s" in by else ibis.null("int64"),
+            platform=c.platform.cast("string"), author_id=c.author_id.cast("string"), replies=c.replies))
+    return ibis.union(*parts, distinct=False)
+
+
+def group_ranks(counts: ibis.Table, by: Sequence[str] = GROUP, points: int = LORENZ_POINTS) -> ibis.Table:
+    """Rank accounts ascending by replies within each group of ``by`` (ties by platform, author_id; Gini and the
+    Lorenz points are tie-invariant) and keep the Lorenz ranks, ⌊i·P/n⌋ > ⌊(i−1)·P/n⌋, with the group's integer
+    aggregates on every row: ``*by, i, n, cum, total, sum_ix`` (Σ i·xᵢ), ``top_sum`` (top-1 % replies), ``max``."""
+    by = list(by)
+    order = [counts.replies, counts.platform, counts.author_id]
+    w = ibis.window(group_by=by or None, order_by=order)
+    c = ibis.cumulative_window(group_by=by or None, order_by=order)
+    g = ibis.window(group_by=by or None)
+    r = counts.mutate(
+        i=(ibis.row_number().over(w) + 1).cast("int64"),
+        n=counts.count().over(g).cast("int64"),
+        total=counts.replies.sum().over(g).cast("int64"),
+        cum=counts.replies.sum().over(c).cast("int64"),
+        max=counts.replies.max().over(g).cast("int64"),
+    )
+    k = ((r.n + 99) // 100).cast("int64")  # ⌈n/100⌉ ≥ 1 for n ≥ 1
+    r = r.mutate(ix=(r.i * r.replies).cast("int64"),
+                 top=ibis.ifelse(r.i > r.n - k, r.replies, 0).cast("int64"))
+    g2 = ibis.window(group_by=by or None)
+    r = r.mutate(sum_ix=r.ix.sum().over(g2).cast("int64"), top_sum=r.top.sum().over(g2).cast("int64"))
+    keep = (r.i * points / r.n).floor() > ((r.i - 1) * points / r.n).floor()
+    return r.filter(keep).select(*by, "i", "n", "cum", "total", "sum_ix", "top_sum", "max")
+
+
+def finish(ranks: pa.Table, by: Sequence[str] = ()) -> tuple[pa.Table, pa.Table]:
+    """(aggregates, Lorenz points) from executed ``group_ranks`` rows.
+
+    Aggregates: ``*by, n, total, sum_ix, top_sum, max, gini, top1_share`` (one row per group, formulas in the
+    module docstring, null when the group has no reply); Lorenz: ``*by, x, y`` with the origin added.
+    """
+    by = list(by)
+    names = ("n", "total", "sum_ix", "top_sum", "max")
+    grouped = ranks.group_by(by).aggregate([(c, "max") for c in names])
+    agg = pa.table({**{b: grouped.column(b) for b in by}, **{c: grouped.column(f"{c}_max") for c in names}})
+    n = _np(agg, "n")
+    total = _np(agg, "total")
+    ok = total > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gini = np.where(ok, 2 * _np(agg, "sum_ix") / (n * total) - (n + 1) / n, np.nan)
+        share = np.where(ok, _np(agg, "top_sum") / total, np.nan)
+    agg = agg.append_column("gini", pa.array(gini, pa.float64(), mask=~ok))
+    agg = agg.append_column("top1_share", pa.array(share, pa.float64(), mask=~ok))
+    i, n_r, cum, tot = _np(ranks, "i"), _np(ranks, "n"), _np(ranks, "cum"), _np(ranks, "total")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(tot > 0, cum / tot, np.nan)
+    body = ranks.select(by).append_column("x", pa.array(i / n_r)).append_column("y", pa.array(y, mask=tot <= 0))
+    groups = agg.select(by)
+    origin = {name: groups.column(name) for name in by}
+    origin.update(x=pa.array(np.zeros(agg.num_rows)), y=pa.array(np.zeros(agg.num_rows)))
+    lorenz = pa.concat_tables([pa.table(origin).select(body.column_names), body])
+    return sort_table(agg, by), sort_table(lorenz, [*by, "x"])
+
+
+def _np(table: pa.Table, name: str) -> np.ndarray:
+    return table.column(name).to_numpy(zero_copy_only=False).astype(float)
+
+
+def compute(posts: ibis.Table, edges: ibis.Table, execute: Any, period: str = "month",
+            points: int = LORENZ_POINTS) -> tuple[pa.Table, pa.Table]:
+    """Inequality per scope (overall, community, period) and Lorenz points, in one query through ``execute``.
+
+    Returns ``(inequality, lorenz)``: ``scope, community, period, n, total, sum_ix, top_sum, max, gini,
+    top1_share`` and ``scope, community, period, x, y`` (period = ISO date of the period start).
+    """
+    ranks = execute(group_ranks(scoped_counts(posts, edges, period), GROUP, points))
+    stamp = pc.multiply(ranks.column("period_s"), 1_000_000).cast(pa.timestamp("us", tz="UTC"))
+    ranks = ranks.set_column(ranks.column_names.index("period_s"), "period", period_labels(stamp))
+    agg, lorenz = finish(ranks, list(_GROUP_COLS))
+    return agg, lorenz
+
+
+def summarise(inequality: pa.Table) -> dict[str, Any]:
+    """Headline numbers: overall Gini/top share, and the most and least unequal communities (≥ 20 accounts)."""
+    def pick(scope: str) -> pa.Table:
+        return inequality.filter(pc.equal(inequality.column("scope"), scope))
+
+    overall = pick("overall").to_pylist()
+    head = overall[0] if overall else {}
+    comm = pick("community")
+    comm = comm.filter(pc.and_(pc.greater_equal(comm.column("n"), 20), pc.is_valid(comm.column("gini"))))
+    comm = comm.sort_by([("gini", "descending"), ("community", "ascending")])
+    rows = [{"community": r["community"], "accounts": r["n"], "replies": r["total"], "gini": r["gini"],
+             "top1_share": r["top1_share"]} for r in comm.to_pylist()]
+    per = pick("period")
+    return clean({
+        "population": "accounts that posted or received a reply in the group; zeros included",
+        "accounts": head.get("n", 0), "replies": head.get("total", 0),
+        "gini": head.get("gini"), "top1_share": head.get("top1_share"),
+        "max_replies_received": head.get("max"),
+        "communities": len(pick("community")), "periods": len(per),
+        "most_unequal_communities": rows[:5], "least_unequal_communities": rows[::-1][:5],
+        "gini_by_period": [{"period": r["period"], "gini": r["gini"], "accounts": r["n"]}
+                           for r in per.to_pylist()],
+    })
+
+
+def run(ctx: AuditContext) -> Any:
+    """Section ``inequality``: tables ``inequality`` and ``lorenz``, headline numbers in the summary."""
+    from .context import SectionResult
+
+    inequality, lorenz = compute(ctx.posts, ctx.edges, ctx.execute, period=ctx.params.period)
+    return SectionResult(tables={"inequality": inequality, "lorenz": lorenz}, summary=summarise(inequality))

@@ -1,0 +1,49 @@
+"""Reply edges: who replied to whom.
+
+A **reply** is a post r whose parent q exists in the data (same platform) and whose author and parent author
+are both known (non-null; deleted/anonymous authors are never one person). ``is_self`` marks
+author(r) = author(q): self-replies are counted separately and never as conversation.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+EDGE_COLUMNS = ("platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
+                "parent_created_at", "is_self")
+
+
+def reply_edges(posts: ir.Table) -> ir.Table:
+    """One row per reply r → q with both authors known.
+
+    Columns: ``platform, community, thread_id, post_id`` (r), ``parent_id`` (q), ``replier`` = author(r),
+    ``target`` = author(q), ``created_at`` (r), ``parent_created_at`` (q), ``is_self`` = (replier = target).
+    """
+    r = posts.filter(posts.parent_id.notnull() & posts.author_id.notnull()).select(
+        "platform", "community", "thread_id", "post_id", "parent_id", "created_at", replier=posts.author_id)
+    q = posts.filter(posts.author_id.notnull()).select(
+        q_platform=posts.platform, q_post_id=posts.post_id, target=posts.author_id,
+        parent_created_at=posts.created_at)
+    joined = r.join(q, [r.platform == q.q_platform, r.parent_id == q.q_post_id])
+    return joined.select(
+        "platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
+        "parent_created_at", is_self=joined.replier == joined.target)
+
+
+def seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole seconds since the epoch of ``ts`` truncated to the second (the same on every engine: DuckDB rounds
+    and Spark floors fractional epochs, so truncate first)."""
+    return ts.truncate("s").epoch_seconds().cast("int64")
+
+
+def join_on(left: ir.Table, right: ir.Table, pairs: list[tuple[str, str]], how: str = "inner") -> ir.Table:
+    """``left`` joined to ``right`` on ``left[a] == right[b]`` for each (a, b), keeping left's columns and
+    right's non-key columns (names must not collide), as a fresh relation that later joins can reference."""
+    j = left.join(right, [left[a] == right[b] for a, b in pairs], how=how)
+    keys = {b for _, b in pairs}
+    return j.select(*left.columns, *[c for c in right.columns if c not in keys])
+
+
+def conversation_edges(edges: ir.Table) -> ir.Table:
+    """The replies that count as conversation: ``edges`` without self-replies."""
+    return edges.filter(~edges.is_self)

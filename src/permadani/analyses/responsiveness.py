@@ -1,0 +1,186 @@
+"""Responsiveness: do authors answer the people who reply to them, and does it depend on who replies?
+
+For a reply r (author X) to a post q (author A ≠ X), let t₁ be the time of A's **first** direct reply to r
+(a post by A whose parent is r). Then
+
+- latency(r) = t₁ − t(r), in whole seconds (timestamps truncated to the second);
+- r is **answered** when t₁ exists and latency(r) ≤ W (``window_days``, default 7 days);
+- **reply-back rate** of A = #answered replies to A's posts / #replies to A's posts;
+- **matrix** R[X→Y] = Σ answered / Σ replies over replies written by tier-X accounts to tier-Y authors, for
+  X ∈ {upper, middle, lower} and X = newcomer (replies that are newcomer posts, whatever the writer's tier);
+- **gaps**: R[upper→upper] − R[lower→upper] and R[upper→upper] − R[newcomer→upper];
+- **latency** quantiles over answered replies, nearest rank: q_p = the ⌈p·n⌉-th smallest latency.
+
+95 % intervals: cluster bootstrap (``bootstrap.py``) whose clusters are the **replier accounts** (platform,
+author of r): one person's replies share their style, topic and standing, so they are not independent
+observations; resampling whole repliers keeps that dependence. The audited (target) accounts are held fixed:
+the interval answers "how sure are we about how *these* accounts treat repliers", not about other communities.
+Gap intervals come from the same replicates (the two rates of a gap move together within a replicate).
+Reported interval = union of that bootstrap percentile interval and the score interval for independent
+replies (Wilson for a rate, Newcombe's hybrid score for a gap): the bootstrap alone is too narrow when a cell
+has few effective clusters (see ``bootstrap``). A gap is ``significant`` when its interval excludes 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+
+from .bootstrap import cluster_bootstrap, newcombe, union, wilson
+from .context import AuditContext, SectionResult
+from .replies import join_on, seconds
+from .tiers import TIERS
+
+FROM = ("upper", "middle", "lower", "newcomer")
+TO = TIERS
+CELLS = tuple((a, b) for a in FROM for b in TO)
+GAPS = (("upper_vs_lower", "upper", "lower", "upper"), ("upper_vs_newcomer", "upper", "newcomer", "upper"))
+
+
+def reply_outcomes(edges: ir.Table, tiers: ir.Table, newcomers: ir.Table, window_days: float = 7) -> ir.Table:
+    """One row per non-self reply: ``platform, community, thread_id, post_id, parent_id, replier, target,
+    created_at, replier_tier, target_tier, is_newcomer, latency_s`` (null when never answered) and ``answered``.
+    """
+    conv = edges.filter(~edges.is_self)
+    answers = conv.group_by(["platform", "parent_id", "replier"]).aggregate(first_at=conv.created_at.min())
+    answers = answers.select(a_platform=answers.platform, a_parent=answers.parent_id, a_author=answers.replier,
+                             first_at=answers.first_at)
+    j = join_on(conv, answers, [("platform", "a_platform"), ("post_id", "a_parent"), ("target", "a_author")],
+                how="left")
+    latency = seconds(j.first_at) - seconds(j.created_at)
+    base = j.select("platform", "community", "thread_id", "post_id", "parent_id", "replier", "target",
+                    "created_at", latency_s=latency)
+    rt = tiers.select(r_platform=tiers.platform, r_author=tiers.author_id, replier_tier=tiers.tier)
+    tt = tiers.select(t_platform=tiers.platform, t_author=tiers.author_id, target_tier=tiers.tier)
+    nc = newcomers.select(n_platform=newcomers.platform, n_post=newcomers.post_id, is_newcomer=newcomers.is_newcomer)
+    out = join_on(base, rt, [("platform", "r_platform"), ("replier", "r_author")])
+    out = join_on(out, tt, [("platform", "t_platform"), ("target", "t_author")])
+    out = join_on(out, nc, [("platform", "n_platform"), ("post_id", "n_post")], how="left")
+    window_s = round(float(window_days) * 86400)
+    return out.select(
+        "platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
+        "replier_tier", "target_tier", is_newcomer=out.is_newcomer.fill_null(False), latency_s=out.latency_s,
+        answered=out.latency_s.notnull() & (out.latency_s <= window_s))
+
+
+def outcomes(ctx: AuditContext) -> ir.Table:
+    """``reply_outcomes`` for the context, materialised once in the engine and shared between sections."""
+    if "reply_outcomes" not in ctx.shared:
+        ctx.shared["reply_outcomes"] = ctx.engine.materialize(
+            reply_outcomes(ctx.edges, ctx.tiers, ctx.newcomers, ctx.params.window_days))
+    return ctx.shared["reply_outcomes"]
+
+
+def cluster_counts(out: ir.Table) -> ir.Table:
+    """Per (platform, replier, replier_tier, target_tier, is_newcomer): ``replies`` and ``answered``, sorted."""
+    keys = ["platform", "replier", "replier_tier", "target_tier", "is_newcomer"]
+    return out.group_by(keys).aggregate(replies=out.count(), answered=out.answered.cast("int64").sum()).order_by(keys)
+
+
+def latency_distribution(out: ir.Table) -> ir.Table:
+    """``latency_s, n``: how many answered replies had each latency (sorted), for exact quantiles."""
+    answered = out.filter(out.answered)
+    lat = answered.latency_s
+    return answered.group_by(lat.name("latency_s")).aggregate(n=answered.count()).order_by("latency_s")
+
+
+def nearest_rank(values: np.ndarray, counts: np.ndarray, p: float) -> float | None:
+    """The ⌈p·N⌉-th smallest value of a sorted value/count distribution (N = Σ counts); None when empty."""
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    per_mille = round(p * 1000)
+    rank = max(1, -((-per_mille * total) // 1000))  # ⌈p·N⌉ in exact integer arithmetic (p to 0.001)
+    return float(values[int(np.searchsorted(np.cumsum(counts), rank))])
+
+
+def matrix_with_ci(table: pa.Table, n_boot: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                                                     pa.Table]:
+    """Matrix rows, gap rows and the replicate table from ``cluster_counts`` output (see module docstring)."""
+    rows = table.to_pydict()
+    cell_index = {c: i for i, c in enumerate(CELLS)}
+    clusters: dict[tuple[str, str], int] = {}
+    cl, ce, nn, kk = [], [], [], []
+    for platform, replier, rtier, ttier, new, n, k in zip(
+            rows["platform"], rows["replier"], rows["replier_tier"], rows["target_tier"], rows["is_newcomer"],
+            rows["replies"], rows["answered"], strict=True):
+        c = clusters.setdefault((platform, replier), len(clusters))
+        froms = [rtier, "newcomer"] if new else [rtier]
+        for f in froms:
+            cl.append(c)
+            ce.append(cell_index[(f, ttier)])
+            nn.append(n)
+            kk.append(k)
+    n_arr, k_arr, ce_arr = np.array(nn, dtype=np.int64), np.array(kk, dtype=np.int64), np.array(ce, dtype=np.int64)
+    replies = np.bincount(ce_arr, weights=n_arr, minlength=len(CELLS)).astype(np.int64) if nn else \
+        np.zeros(len(CELLS), np.int64)
+    answered = np.bincount(ce_arr, weights=k_arr, minlength=len(CELLS)).astype(np.int64) if kk else \
+        np.zeros(len(CELLS), np.int64)
+    reps = cluster_bootstrap(np.array(cl, dtype=np.int64), ce_arr, n_arr, k_arr, len(CELLS), n_boot, seed)
+    boot = reps.interval()
+    cis = [union(boot[i], wilson(float(answered[i]), float(replies[i]))) for i in range(len(CELLS))]
+    matrix = []
+    rates: list[float | None] = [float(answered[i] / replies[i]) if replies[i] else None for i in range(len(CELLS))]
+    for i, (f, t) in enumerate(CELLS):
+        rate = rates[i]
+        matrix.append({"from": f, "to": t, "replies": int(replies[i]), "answered": int(answered[i]), "rate": rate,
+                       "ci_low": cis[i][0], "ci_high": cis[i][1]})
+    gap_values = np.column_stack([reps.rates[:, cell_index[(a, to)]] - reps.rates[:, cell_index[(b, to)]]
+                                  for _, a, b, to in GAPS]) if n_boot > 0 else np.empty((0, len(GAPS)))
+    boot_gaps = reps.interval(gap_values)
+    gap_cis = []
+    for g, (_, a, b, to) in enumerate(GAPS):
+        ia, ib = cell_index[(a, to)], cell_index[(b, to)]
+        score = newcombe(float(answered[ia]), float(replies[ia]), float(answered[ib]), float(replies[ib]))
+        gap_cis.append(union(boot_gaps[g], score) if score[0] is not None else (None, None))
+    gaps = []
+    for g, (name, a, b, to) in enumerate(GAPS):
+        ra, rb = rates[cell_index[(a, to)]], rates[cell_index[(b, to)]]
+        gap = None if ra is None or rb is None else ra - rb
+        low, high = gap_cis[g]
+        gaps.append({"name": name, "a": a, "b": b, "to": to, "gap": gap, "ci_low": low, "ci_high": high,
+                     "significant": None if low is None or high is None else bool(low > 0 or high < 0)})
+    names = [f"{f}->{t}" for f, t in CELLS] + [f"gap:{g[0]}" for g in GAPS]
+    values = np.column_stack([reps.rates, gap_values]) if n_boot > 0 else np.empty((0, len(names)))
+    b_idx = np.repeat(np.arange(values.shape[0]), len(names))
+    flat = values.reshape(-1)
+    replicates = pa.table({
+        "replicate": pa.array(b_idx, pa.int64()),
+        "statistic": pa.array(names * values.shape[0], pa.string()),
+        "value": pa.array(flat, pa.float64(), mask=np.isnan(flat)),
+    })
+    return matrix, gaps, replicates
+
+
+def run(ctx: AuditContext) -> SectionResult:
+    """The ``responsiveness`` section: matrix with CIs, gaps, latency and counts."""
+    out = outcomes(ctx)
+    counts = ctx.execute(cluster_counts(out))
+    matrix, gaps, replicates = matrix_with_ci(counts, ctx.params.n_boot, ctx.params.seed)
+    dist = ctx.execute(latency_distribution(out))
+    values = np.array(dist.column("latency_s").to_pylist(), dtype=np.float64)
+    weights = np.array(dist.column("n").to_pylist(), dtype=np.int64)
+    median, p90 = nearest_rank(values, weights, 0.5), nearest_rank(values, weights, 0.9)
+    e = ctx.edges
+    totals = ctx.execute(e.aggregate(self_replies=e.is_self.cast("int64").sum(),
+                                     replies=(~e.is_self).cast("int64").sum()))
+    n_answered = int(sum(counts.column("answered").to_pylist()))
+    summary = {
+        "matrix": matrix, "gaps": gaps,
+        "latency_hours": {"median": None if median is None else median / 3600.0,
+                          "p90": None if p90 is None else p90 / 3600.0},
+        "self_replies": int(totals.column("self_replies")[0].as_py() or 0),
+        "replies": int(totals.column("replies")[0].as_py() or 0),
+        "answered": n_answered,
+        "window_days": ctx.params.window_days,
+        "clusters": "replier accounts",
+        "ci_method": "union of cluster-bootstrap percentile and Wilson / Newcombe score intervals",
+        "n_boot": ctx.params.n_boot,
+    }
+    table = pa.Table.from_pylist(matrix, schema=pa.schema([
+        ("from", pa.string()), ("to", pa.string()), ("replies", pa.int64()), ("answered", pa.int64()),
+        ("rate", pa.float64()), ("ci_low", pa.float64()), ("ci_high", pa.float64())]))
+    return SectionResult(tables={"responsiveness": table, "bootstrap": replicates}, summary=summary)

@@ -1,0 +1,82 @@
+"""Tiers (upper / middle / lower by status) and newcomer flags.
+
+**Tiers**, per platform, among the n active accounts: order accounts by status descending, ties broken by
+``author_id`` ascending; position p = 0, 1, …; ``upper`` when p < u·n, ``middle`` when p < (u+m)·n, else
+``lower`` (so the upper tier is the ⌈u·n⌉ highest accounts, at least one). Defaults u = 0.01, m = 0.09.
+``percentile`` = (number of accounts of the platform with a strictly lower status) / n, in [0, 1).
+
+**Newcomer** (a property of a post, orthogonal to tiers): the post is among its author's first ``first_posts``
+posts in that (platform, community), or written less than ``days`` days after the author's first post there.
+Posts are ordered by (created_at, post_id). The first post seen is the start: a dump that begins mid-life
+makes long-standing members look new in its first days (left censoring).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import ibis.expr.types as ir
+
+from ..errors import UsageError
+from .replies import seconds
+
+if TYPE_CHECKING:
+    from .context import AuditContext
+
+TIERS = ("upper", "middle", "lower")
+_EPS = 1e-9
+
+
+def assign_tiers(scores: ir.Table, upper: float = 0.01, middle: float = 0.09) -> ir.Table:
+    """``platform, author_id, status, percentile, tier`` from ``status_scores`` output (formulas above)."""
+    if not (upper > 0 and middle >= 0 and upper + middle <= 1):
+        raise UsageError(f"tier shares must satisfy 0 < upper, 0 <= middle, upper + middle <= 1 "
+                         f"(got upper={upper}, middle={middle})")
+    by_rank = ibis.window(group_by=scores.platform, order_by=[scores.status.desc(), scores.author_id.asc()])
+    by_value = ibis.window(group_by=scores.platform, order_by=scores.status.asc())
+    n = scores.count().over(ibis.window(group_by=scores.platform)).cast("float64")
+    position = ibis.row_number().over(by_rank).cast("float64")
+    lower_count = ibis.rank().over(by_value).cast("float64")
+    tier = ibis.cases((position < n * upper - _EPS, "upper"),
+                      (position < n * (upper + middle) - _EPS, "middle"), else_="lower")
+    return scores.select("platform", "author_id", "status", percentile=lower_count / n, tier=tier)
+
+
+def newcomer_flags(posts: ir.Table, days: int = 30, first_posts: int = 5) -> ir.Table:
+    """``platform, post_id, is_newcomer`` for every post with a known author (definition above)."""
+    known = posts.filter(posts.author_id.notnull())
+    group = [known.platform, known.community, known.author_id]
+    order = ibis.window(group_by=group, order_by=[known.created_at.asc(), known.post_id.asc()])
+    rank = ibis.row_number().over(order)
+    first = known.created_at.min().over(ibis.window(group_by=group))
+    age = seconds(known.created_at) - seconds(first)
+    return known.select("platform", "post_id",
+                        is_newcomer=(rank < first_posts) | (age < int(days) * 86400))
+
+
+def run(ctx: AuditContext) -> Any:
+    """The ``tiers`` section: the tier table and counts, thresholds and the share of newcomer posts."""
+    from .context import SectionResult
+
+    tiers = ctx.execute(ctx.tiers.order_by(["platform", "author_id"]))
+    t = ctx.tiers
+    stats = ctx.execute(t.group_by(["platform", "tier"]).aggregate(
+        n=t.count(), min_status=t.status.min(), max_status=t.status.max()).order_by(["platform", "tier"]))
+    nc = ctx.newcomers
+    share = ctx.execute(nc.aggregate(n=nc.count(), new=nc.is_newcomer.cast("int64").sum()))
+    counts = {tier: 0 for tier in TIERS}
+    thresholds: dict[str, float | None] = {"upper": None, "middle": None}
+    by_platform: dict[str, Any] = {}
+    for row in stats.to_pylist():
+        counts[row["tier"]] += row["n"]
+        entry = by_platform.setdefault(row["platform"], {"counts": {t: 0 for t in TIERS}, "thresholds": {}})
+        entry["counts"][row["tier"]] = row["n"]
+        if row["tier"] in thresholds:
+            entry["thresholds"][row["tier"]] = row["min_status"]
+            current = thresholds[row["tier"]]
+            thresholds[row["tier"]] = row["min_status"] if current is None else min(current, row["min_status"])
+    n_posts, n_new = share.column("n")[0].as_py(), share.column("new")[0].as_py() or 0
+    summary = {"measure": ctx.measure, "counts": counts, "thresholds": thresholds,
+               "newcomer_posts_share": (n_new / n_posts) if n_posts else None, "by_platform": by_platform}
+    return SectionResult(tables={"tiers": tiers}, summary=summary)

@@ -1,0 +1,180 @@
+"""Execution engines: one Ibis expression, run on DuckDB (embedded default) or PySpark (local mode or a cluster).
+
+Analyses build Ibis expressions and never execute them; ``Engine.execute`` is the only place where an
+expression runs. It returns a ``pyarrow.Table`` whose schema is the expression's schema, with every timestamp
+in UTC, so results from both engines compare equal column for column.
+
+Engine differences the analyses must respect (and do): NULL ordering differs (never order by a nullable key;
+coalesce first), ``rank``/``row_number`` are 0-based in Ibis on both, ties need an explicit tie-breaker, PySpark
+returns naive timestamps (we mark them UTC: the Spark session runs with ``spark.sql.session.timeZone=UTC``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from .dataset import Dataset
+from .errors import EngineError, MissingDependencyError, UsageError
+
+ENGINES = ("duckdb", "pyspark")
+
+_counter = itertools.count()
+
+
+@dataclass
+class Engine:
+    """An Ibis backend plus what permadani needs from it.
+
+    ``capabilities``: ``out_of_core`` (spills to disk), ``distributed`` (runs on a cluster), ``exact_quantiles``
+    (both engines compute our nearest-rank quantiles exactly; approximate ones are never used).
+    """
+
+    name: str
+    backend: Any
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    _owned_session: Any = None
+    _cached: list[ir.Table] = field(default_factory=list)
+
+    def posts(self, dataset: Dataset | str | Path) -> ir.Table:
+        """The canonical posts of ``dataset`` as an Ibis table (lazy, column-pruned by the engine)."""
+        ds = _dataset(dataset)
+        # Spark reads a folder of parts natively (a glob trips its streaming-metadata probe); DuckDB wants a glob.
+        return self._read_parquet(ds.posts_glob if self.name == "duckdb" else str(ds.path / "posts"))
+
+    def accounts(self, dataset: Dataset | str | Path) -> ir.Table:
+        """The canonical accounts of ``dataset`` as an Ibis table."""
+        ds = _dataset(dataset)
+        return self._read_parquet(str(ds.accounts_path))
+
+    def _read_parquet(self, path: str) -> ir.Table:
+        name = f"permadani_src_{next(_counter)}"
+        try:
+            return self.backend.read_parquet(path, table_name=name)
+        except Exception as exc:  # engine-specific errors
+            raise EngineError(f"{self.name} cannot read {path}: {exc}") from exc
+
+    def register(self, name: str, table: pa.Table) -> ir.Table:
+        """Make a small Arrow table (computed in Python, e.g. PageRank scores) usable in expressions."""
+        unique = f"{name}_{next(_counter)}"
+        try:
+            if self.name == "duckdb":
+                return self.backend.create_table(unique, table, temp=True, overwrite=True)
+            return self.backend.create_table(unique, table, overwrite=True)
+        except Exception as exc:
+            raise EngineError(f"{self.name} cannot register table {name!r}: {exc}") from exc
+
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        """Compute ``expr`` once inside the engine (a temp table / cached view) so later expressions reuse it."""
+        try:
+            cached = expr.cache()
+        except Exception as exc:
+            raise EngineError(f"{self.name} cannot cache an intermediate result: {exc}") from exc
+        self._cached.append(cached)
+        return cached
+
+    def execute(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` and return Arrow with the expression's schema (timestamps UTC). The only executor."""
+        try:
+            result = self.backend.to_pyarrow(expr)
+        except Exception as exc:
+            raise EngineError(f"{self.name} failed to run a query: {exc}") from exc
+        return _normalise(result, expr.schema().to_pyarrow())
+
+    def close(self) -> None:
+        """Release cached tables and the backend (stops a Spark session only when this engine started it)."""
+        while self._cached:
+            with contextlib.suppress(Exception):  # best effort: the backend may already be gone
+                self._cached.pop().release()
+        if self.name == "duckdb":
+            self.backend.disconnect()
+        elif self._owned_session is not None:
+            self._owned_session.stop()
+            self._owned_session = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(name: str = "duckdb", **settings: Any) -> Engine:
+    """Open an engine: ``duckdb`` (settings: ``database``, ``threads``, ``memory_limit``) or ``pyspark``
+    (settings: ``master`` e.g. ``local[2]`` or ``spark://host:7077``, ``session`` an existing SparkSession,
+    ``config`` extra Spark settings). Spark always runs with ``spark.sql.session.timeZone=UTC``.
+    """
+    if isinstance(name, Engine):
+        return name
+    if name == "duckdb":
+        return _duckdb(**settings)
+    if name == "pyspark":
+        return _pyspark(**settings)
+    raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+
+
+def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit: str | None = None) -> Engine:
+    config: dict[str, Any] = {}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    backend = ibis.duckdb.connect(database, **config)
+    backend.raw_sql("SET TimeZone = 'UTC'")
+    backend.raw_sql("SET enable_progress_bar = false")  # DuckDB draws it on stdout, which carries data only
+    return Engine("duckdb", backend, {"out_of_core": True, "distributed": False, "exact_quantiles": True})
+
+
+def _pyspark(master: str = "local[2]", session: Any = None, config: dict[str, str] | None = None,
+             app_name: str = "permadani") -> Engine:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the pyspark engine needs PySpark and Java: pip install 'permadani[spark]'") from exc
+    owned = None
+    if session is None:
+        builder = (SparkSession.builder.master(master).appName(app_name)
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", "2")
+                   .config("spark.default.parallelism", "2"))
+        for key, value in (config or {}).items():
+            builder = builder.config(key, value)
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:
+            raise EngineError(f"cannot start Spark (master {master!r}): {exc}. Is Java 17 installed?") from exc
+        owned = session
+    if session.conf.get("spark.sql.session.timeZone") != "UTC":
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    backend = ibis.pyspark.connect(session)
+    return Engine("pyspark", backend, {"out_of_core": True, "distributed": True, "exact_quantiles": True},
+                  _owned_session=owned)
+
+
+def _dataset(dataset: Dataset | str | Path) -> Dataset:
+    return dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+
+
+def _normalise(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Cast ``table`` to ``schema``; naive timestamps (PySpark) are UTC by session setting."""
+    columns = []
+    for target in schema:
+        col = table.column(target.name)
+        if pa.types.is_timestamp(target.type):
+            unit = target.type.unit
+            target = pa.field(target.name, pa.timestamp(unit, tz="UTC"), target.nullable)
+            if col.type.tz is None:
+                col = col.cast(pa.timestamp(col.type.unit)).cast(pa.timestamp(unit, tz="UTC"))
+        columns.append(col.cast(target.type) if not col.type.equals(target.type) else col)
+    fields = [pa.field(f.name, c.type, True) for f, c in zip(schema, columns, strict=True)]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))

@@ -1,0 +1,79 @@
+"""Responsiveness on the hand-built thread (expected numbers worked out by hand) and the bootstrap machinery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from permadani import Dataset, audit
+from permadani.analyses.bootstrap import cluster_bootstrap
+from permadani.analyses.responsiveness import nearest_rank
+
+HAND = {"status": "attention", "upper": 0.25, "middle": 0.25, "newcomer_days": 0, "newcomer_posts": 1,
+        "n_boot": 50}
+
+
+def _cell(summary: dict, a: str, b: str) -> dict:
+    return next(m for m in summary["sections"]["responsiveness"]["matrix"] if m["from"] == a and m["to"] == b)
+
+
+def test_hand_thread_matrix(hand_dataset: Dataset) -> None:
+    result = audit(hand_dataset, **HAND)
+    s = result.summary
+    # tiers by attention (A 3, B 1, C 1, D 0): A upper, B middle (tie with C broken by id), C and D lower
+    tiers = {r["author_id"]: r["tier"] for r in result.tables["tiers"].to_pylist()}
+    assert tiers == {"A": "upper", "B": "middle", "C": "lower", "D": "lower"}
+    resp = s["sections"]["responsiveness"]
+    assert (resp["replies"], resp["self_replies"], resp["answered"]) == (7, 1, 3)
+    # a1 (A→B) answered by b1; a2 (A→C) answered by c1; r1 (B→A) answered, b1 not; r2 answered 8 days late
+    assert (_cell(s, "upper", "middle")["replies"], _cell(s, "upper", "middle")["answered"]) == (1, 1)
+    assert (_cell(s, "upper", "lower")["replies"], _cell(s, "upper", "lower")["answered"]) == (1, 1)
+    assert (_cell(s, "middle", "upper")["replies"], _cell(s, "middle", "upper")["rate"]) == (2, 0.5)
+    assert (_cell(s, "lower", "upper")["replies"], _cell(s, "lower", "upper")["rate"]) == (3, 0.0)
+    # newcomer posts (first post of each author): r1 (answered), r2, r3 → 1/3
+    assert _cell(s, "newcomer", "upper")["replies"] == 3
+    assert _cell(s, "newcomer", "upper")["rate"] == pytest.approx(1 / 3)
+    assert _cell(s, "upper", "upper")["rate"] is None
+    # latencies of answered replies: 2 h (r1), 1 h (a1), 1 h (a2) → nearest-rank median 1 h, p90 2 h
+    assert resp["latency_hours"] == {"median": 1.0, "p90": 2.0}
+    gaps = {g["name"]: g for g in resp["gaps"]}
+    assert gaps["upper_vs_lower"]["gap"] is None  # nobody upper replied to the upper tier
+
+
+def test_window_controls_answered(hand_dataset: Dataset) -> None:
+    s = audit(hand_dataset, **{**HAND, "window_days": 9}).summary
+    assert _cell(s, "lower", "upper")["answered"] == 1  # a2 now answers r2 (8 days) in time
+    assert s["sections"]["responsiveness"]["latency_hours"]["p90"] == pytest.approx(8 * 24)
+
+
+def test_nearest_rank() -> None:
+    values, counts = np.array([1.0, 2.0, 10.0]), np.array([5, 4, 1])
+    assert nearest_rank(values, counts, 0.5) == 1.0   # ⌈5⌉ = 5th smallest
+    assert nearest_rank(values, counts, 0.9) == 2.0   # ⌈9⌉ = 9th smallest
+    assert nearest_rank(values, counts, 0.95) == 10.0  # ⌈9.5⌉ = 10th
+    assert nearest_rank(values, np.array([0, 0, 0]), 0.5) is None
+
+
+def test_bootstrap_is_seeded_and_resamples_clusters() -> None:
+    # two clusters: one always answered (10/10), one never (0/10)
+    cluster, cell = np.array([0, 1]), np.array([0, 0])
+    n, k = np.array([10, 10]), np.array([10, 0])
+    a = cluster_bootstrap(cluster, cell, n, k, 1, n_boot=400, seed=7)
+    b = cluster_bootstrap(cluster, cell, n, k, 1, n_boot=400, seed=7)
+    assert np.array_equal(a.rates, b.rates, equal_nan=True)
+    # with 2 clusters a replicate is {both, twice A, twice B} → rates 0.5, 1, 0 with probs ½, ¼, ¼
+    values, freq = np.unique(a.rates[:, 0], return_counts=True)
+    assert list(values) == [0.0, 0.5, 1.0]
+    assert 0.4 < freq[1] / 400 < 0.6
+    assert a.interval()[0] == (0.0, 1.0)
+
+
+def test_score_intervals_match_published_values() -> None:
+    from permadani.analyses.bootstrap import newcombe, union, wilson
+
+    low, high = wilson(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)
+    assert wilson(5, 10) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
+    # Newcombe (1998), example (a): 56/70 − 48/80 → 0.0524 to 0.3339
+    assert newcombe(56, 70, 48, 80) == (pytest.approx(0.0524, abs=1e-4), pytest.approx(0.3339, abs=1e-4))
+    assert union((0.1, 0.3), (0.2, 0.4)) == (0.1, 0.4) and union((None, None), (0.2, 0.4)) == (0.2, 0.4)

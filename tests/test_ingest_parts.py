@@ -1,0 +1,62 @@
+"""Ingest at scale, in miniature: posts split into many sorted parts, duplicates found across parts and appends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from permadani import ingest as ingest_api
+from tests.helpers import assert_balanced, posts
+
+
+def _csv(path: Path, ids: list[int], label: str) -> Path:
+    lines = ["post_id,author_id,created_at,text,community"]
+    for i in ids:
+        lines.append(f"p{i:03d},user{i % 7},2024-01-{1 + i % 28:02d}T00:00:00Z,{label} {i},c{i % 3}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    module = importlib.import_module("permadani.staging")
+    monkeypatch.setattr(module, "PART_ROWS", 1)  # every batch (here: every source file) becomes its own part
+
+
+def test_duplicates_across_parts_first_occurrence_wins(tmp_path: Path, small_parts: None) -> None:
+    a = _csv(tmp_path / "a.csv", list(range(0, 30)), "first")
+    b = _csv(tmp_path / "b.csv", [*range(20, 40), 5, 5], "second")  # 10 + 2 repeats of posts in a
+    ds = ingest_api([a, b], tmp_path / "ds")
+    files = sorted((tmp_path / "ds" / "posts").glob("*.parquet"))
+    assert [f.name for f in files] == ["part-00000.parquet", "part-00001.parquet"]
+    info = ds.info()
+    assert info["posts"] == 40
+    sa, sb = info["sources"]
+    assert (sa["read"], sa["kept"], sa["duplicates"]) == (30, 30, 0)
+    assert (sb["read"], sb["kept"], sb["duplicates"]) == (22, 10, 12)
+    assert_balanced(ds)
+    rows = {r["post_id"]: r["text"] for r in posts(ds).to_pylist()}
+    assert rows["p025"] == "first 25" and rows["p005"] == "first 5" and rows["p035"] == "second 35"
+    # each part is sorted by (platform, community, thread_id, created_at, post_id)
+    for f in files:
+        t = pq.read_table(f).to_pylist()
+        keys = [(r["platform"], r["community"], r["thread_id"], r["created_at"], r["post_id"]) for r in t]
+        assert keys == sorted(keys)
+    assert pq.read_table(files[1]).num_rows == 10  # the rewritten part holds only the new posts
+
+
+def test_append_drops_keys_already_in_the_dataset(tmp_path: Path, small_parts: None) -> None:
+    out = tmp_path / "ds"
+    ingest_api([_csv(tmp_path / "a.csv", list(range(0, 10)), "old")], out)
+    ds = ingest_api([_csv(tmp_path / "b.csv", list(range(8, 12)), "new")], out, append=True,
+                    memory_limit="256MB", temp_dir=tmp_path / "spill")
+    assert ds.info()["posts"] == 12
+    last = ds.info()["sources"][-1]
+    assert (last["read"], last["kept"], last["duplicates"]) == (4, 2, 2)
+    rows = {r["post_id"]: r["text"] for r in posts(ds).to_pylist()}
+    assert rows["p009"] == "old 9" and rows["p011"] == "new 11"
+    assert not any((tmp_path / "spill").glob("permadani-spill-*"))  # spill folder cleaned up
