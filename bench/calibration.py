@@ -1,6 +1,6 @@
 """Calibration of the responsiveness intervals on synthetic communities with planted effects.
 
-For each seed: generate a community (``permadani.synth``), audit it on DuckDB, and check whether the realised
+For each seed: generate a community (``permadani.synthetic``), audit it on DuckDB, and check whether the realised
 true rate of each matrix cell / gap lies inside the reported 95 % interval. A second run plants a zero gap
 (equal reply-back probabilities towards the upper tier, no newcomer penalty) and counts how often the gap is
 called significant (should be about 5 %). Prints a coverage table. Not a test: run it by hand.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from permadani import audit
-from permadani.synth import SynthParams, synthesize
+from permadani.synthetic import SynthParams, synthesize
 
 STATS = ("upper->upper", "middle->upper", "lower->upper", "newcomer->upper", "lower->lower", "newcomer->lower")
 GAPS = ("upper_vs_lower", "upper_vs_newcomer")

@@ -22,7 +22,7 @@ from .errors import (
     UsageError,
 )
 from .ingest import ingest
-from .synth import SynthParams, synth
+from .synthetic import SynthParams, synth
 
 
 def info(dataset: str | Dataset) -> dict:

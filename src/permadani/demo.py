@@ -51,7 +51,7 @@ class DemoResult:
 
 def run_demo(output: str | Path = "demo-out", *, seed: int = 0, lang: str = "en", engine: str = "duckdb",
              settings: dict[str, Any] | None = None, progress: ProgressSink | None = None) -> DemoResult:
-    """Generate (``permadani.synth``), audit and report a synthetic community under ``output``.
+    """Generate (``permadani.synthetic``), audit and report a synthetic community under ``output``.
 
     ``settings`` override ``DEMO_SETTINGS`` (any ``SynthParams`` field, e.g. ``{"accounts": 500}``).
     """
@@ -59,7 +59,7 @@ def run_demo(output: str | Path = "demo-out", *, seed: int = 0, lang: str = "en"
     from .report import planted
     from .report.messages import Messages
     from .report.render import report
-    from .synth import synth
+    from .synthetic import synth
 
     Messages(lang)  # an unknown language fails before any work
     started = time.monotonic()

@@ -11,7 +11,7 @@ import pytest
 
 from permadani import Dataset, ingest
 from permadani.engine import Engine, connect
-from permadani.synth import SynthParams, synthesize
+from permadani.synthetic import SynthParams, synthesize
 
 #: The hand-built thread (see test_replies / test_responsiveness for the numbers expected from it).
 #: Times are hours after 2024-05-01T00:00Z; "a2" answers "r2" 8 days late; "s1" is A's self-reply.

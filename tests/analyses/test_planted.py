@@ -68,7 +68,7 @@ def test_zero_gap_rarely_significant(synth_dataset: Callable[..., Dataset]) -> N
 
 
 def test_same_seed_same_community() -> None:
-    from permadani.synth import SynthParams, generate
+    from permadani.synthetic import SynthParams, generate
 
     a = generate(SynthParams(seed=3, accounts=200, threads=100, months=2))
     b = generate(SynthParams(seed=3, accounts=200, threads=100, months=2))

@@ -14,7 +14,7 @@ from permadani import Dataset
 from permadani.analyses.context import AuditContext, AuditParams
 from permadani.analyses.structure import wls_slope
 from permadani.engine import Engine, connect
-from permadani.synth import synth
+from permadani.synthetic import synth
 
 SECTIONS = {
     "inequality": "permadani.analyses.inequality",

@@ -189,7 +189,7 @@ def test_cli_report_errors(tmp_path: Path, results_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_report_from_a_dataset_runs_the_audit(tmp_path: Path) -> None:
-    from permadani.synth import synth
+    from permadani.synthetic import synth
 
     synth(tmp_path / "ds", seed=1, accounts=300, threads=250, months=3)
     out = tmp_path / "report.html"

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..analyses.audit import audit as audit_api
 from ..analyses.cards import account as account_api
 from ..analyses.context import AuditParams
-from ..synth import SynthParams, parse_reply_back, synthesize
+from ..synthetic import SynthParams, parse_reply_back, synthesize
 from .common import EngineOption, JsonOption, QuietOption, RichProgress, err_console, out_console, print_json
 
 StatusOption = Annotated[str | None, typer.Option(

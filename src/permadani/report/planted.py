@@ -1,6 +1,6 @@
 """Planted versus measured: for a synthetic dataset, put each planted effect next to what the audit measured.
 
-``summary["planted"]`` holds the generator's parameters (``permadani.synth``): the nominal answer
+``summary["planted"]`` holds the generator's parameters (``permadani.synthetic``): the nominal answer
 probabilities ``reply_back["from:to"]`` and the **truth**, ``truth["matrix"]["from->to"]`` = mean planted
 probability over the replies the audit puts in that cell, and ``truth["gaps"][name]``. The truth is what an
 unbiased audit estimates, so an effect counts as *recovered* when its truth lies inside the measured 95 % CI.

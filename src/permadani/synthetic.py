@@ -396,9 +396,3 @@ def synth(output: str | Path, seed: int = 0, **params: Any) -> Dataset:
     except TypeError as exc:
         raise UsageError(f"bad synth parameter: {exc}") from exc
     return synthesize(output, chosen)
-
-
-# ``permadani.synth`` is this function (the package re-exports it); keep the module's tools reachable from it.
-synth.generate = generate  # type: ignore[attr-defined]
-synth.SynthParams = SynthParams  # type: ignore[attr-defined]
-synth.synthesize = synthesize  # type: ignore[attr-defined]
