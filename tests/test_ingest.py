@@ -131,3 +131,28 @@ def test_dataset_schema_is_canonical(tmp_path: Path) -> None:
     assert got.names == schema.POSTS.names
     assert Dataset.open(ds.path).manifest["schema_version"] == schema.SCHEMA_VERSION
     shutil.rmtree(ds.path)
+
+
+def test_folder_of_files_is_read_file_by_file(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(TINY, folder / "sub" / "forum.csv")
+    (folder / "README.txt").write_text("notes about these exports\n")
+    (folder / ".hidden.csv").write_text("junk")
+    ds = ingest([folder], tmp_path / "ds")
+    by_name = {Path(s["path"]).name: s for s in ds.info()["sources"]}
+    assert set(by_name) == {"README.txt", "forum.csv"}
+    assert by_name["README.txt"]["format"] == "skipped" and by_name["README.txt"]["read"] == 0
+    assert (by_name["forum.csv"]["read"], by_name["forum.csv"]["kept"]) == (12, 10)
+    (folder / "sub" / "forum.csv").unlink()
+    with pytest.raises(InputError, match="no file in this folder"):
+        ingest([folder], tmp_path / "ds2")
+
+
+def test_real_dump_folder(shared_data: Path, tmp_path: Path) -> None:
+    ds = ingest([shared_data / "reddit-pushshift"], tmp_path / "ds")
+    reads = {Path(s["path"]).name: s["read"] for s in ds.info()["sources"]}
+    assert reads == {"AskMen_submissions.zst": 13_050, "AskWomen_submissions.zst": 8_271,
+                     "RC_2005-12.zst": 1_075, "RC_2006-01.zst": 3_666}
+    assert ds.info()["posts"] == 13_050 + 8_271 + 1_075 + 3_666
+    assert_balanced(ds)

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__, privacy, schema
-from .adapters import Adapter, adapter_for, sniff
+from .adapters import Adapter, Probe, adapter_for, registry, sniff
 from .dataset import ACCOUNTS_FILE, MANIFEST, POSTS_DIR, REJECTS_FILE, Dataset
 from .errors import InputError, UsageError
 from .prefetch import prefetched
@@ -62,7 +62,7 @@ def ingest(
         raise UsageError("no sources given")
     target = Path(output)
     previous = _previous(target, append, pseudonymise)
-    plans = [_plan(Path(s), format, options or {}) for s in sources]
+    plans = [plan for s in sources for plan in _plan(Path(s), format, options or {})]
     sink = progress or NullProgress()
     key = pseudonymise.encode("utf-8") if pseudonymise else None
 
@@ -74,6 +74,10 @@ def ingest(
         stage = Stage(tmp / "_staging", key, tmp / POSTS_DIR, _previous_parts(previous))
         tallies: list[SourceTally] = []
         for path, adapter in plans:
+            if adapter is None:  # a file in an expanded folder that no adapter recognises: listed, nothing read
+                tallies.append(SourceTally(path=str(path), format="skipped", adapter_version="", platform="",
+                                           bytes=path.stat().st_size))
+                continue
             files = adapter.files(path)
             sink.start(f"{adapter.name}: {path.name}", sum(f.stat().st_size for f in files))
             on_rows = getattr(sink, "rows", None)  # optional hook: records read so far, for the progress line
@@ -122,11 +126,37 @@ def _previous(target: Path, append: bool, pseudonymise: str | None) -> Dataset |
     return previous
 
 
-def _plan(path: Path, fmt: str | None, options: Mapping[str, Any]) -> tuple[Path, Adapter]:
+def _plan(path: Path, fmt: str | None, options: Mapping[str, Any]) -> list[tuple[Path, Adapter | None]]:
+    """The adapter for ``path``; a folder no adapter reads as a whole (e.g. a folder of dumps) is read file by file.
+
+    In an expanded folder, files no adapter recognises (README, LICENSE, ...) are listed as skipped sources with
+    nothing read (adapter None), so the manifest shows them; hidden files are ignored.
+    """
     if not path.exists():
         raise InputError("no such file or folder", path=path, hint="Check the path")
-    cls = adapter_for(fmt) if fmt else sniff(path)
-    return path, cls(cls.options_from(options))
+    forced = adapter_for(fmt) if fmt else None
+    if not path.is_dir() or (forced is not None and forced.sniff(Probe.of(path))):
+        cls = forced or sniff(path)
+        return [(path, cls(cls.options_from(options)))]
+    if forced is None:
+        try:
+            cls = sniff(path)
+            return [(path, cls(cls.options_from(options)))]
+        except InputError:
+            pass
+    plans: list[tuple[Path, Adapter | None]] = []
+    for file in sorted(f for f in path.rglob("*") if f.is_file()
+                       and not any(part.startswith(".") for part in f.relative_to(path).parts)):
+        probe = Probe.of(file)
+        found = (forced if forced is not None and forced.sniff(probe)
+                 else None if forced is not None else next((c for c in registry().values() if c.sniff(probe)), None))
+        plans.append((file, found(found.options_from(options)) if found is not None else None))
+    if not any(adapter for _, adapter in plans):
+        if forced is not None:  # the user insists: let the forced adapter read the folder as it understands it
+            return [(path, forced(forced.options_from(options)))]
+        raise InputError("no file in this folder is in a known format", path=path,
+                         hint="Force one with --format, or name the files; see 'permadani formats'")
+    return plans
 
 
 def _tally_index(tallies: list[SourceTally], source: str, adapter: Adapter) -> int:
