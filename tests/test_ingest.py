@@ -156,3 +156,14 @@ def test_real_dump_folder(shared_data: Path, tmp_path: Path) -> None:
                      "RC_2005-12.zst": 1_075, "RC_2006-01.zst": 3_666}
     assert ds.info()["posts"] == 13_050 + 8_271 + 1_075 + 3_666
     assert_balanced(ds)
+
+
+def test_wrong_format_is_an_error_not_a_dataset_of_rejects(tmp_path: Path) -> None:
+    src = tmp_path / "notes.jsonl"
+    src.write_text("".join(f"<p>paragraph {i} of an HTML page</p>\n" for i in range(30)))
+    with pytest.raises(InputError, match=r"none of the 30 records could be read as table \(malformed-json 30\)"):
+        ingest([src], tmp_path / "ds", format="table")
+    assert not (tmp_path / "ds").exists()
+    src.write_text(src.read_text() + '{"post_id": "1", "created_at": "2024-01-01T00:00:00Z"}\n')
+    ds = ingest([src], tmp_path / "ds", format="table")  # one good record: a damaged file, not a wrong format
+    assert (ds.info()["posts"], ds.info()["rejects"]) == (1, 30)

@@ -88,6 +88,7 @@ def ingest(
                 if on_rows is not None:
                     on_rows(batch.read)
             sink.finish()
+            _refuse_wrong_format(tallies, path, files, adapter)
             if not any(t.path == str(path) or t.path in {str(f) for f in files} for t in tallies):
                 _tally_index(tallies, str(path), adapter)  # a source with no records still gets its line (read 0)
             sizes = {str(f): f.stat().st_size for f in files}
@@ -157,6 +158,26 @@ def _plan(path: Path, fmt: str | None, options: Mapping[str, Any]) -> list[tuple
         raise InputError("no file in this folder is in a known format", path=path,
                          hint="Force one with --format, or name the files; see 'permadani formats'")
     return plans
+
+
+#: Reject reasons that mean "this is not the format the adapter reads" when every record has one of them.
+_PARSE_REASONS = frozenset({"malformed-json", "malformed-xml", "malformed-csv", "invalid-utf8", "not-a-record"})
+_WRONG_FORMAT_MIN_RECORDS = 20
+
+
+def _refuse_wrong_format(tallies: list[SourceTally], path: Path, files: list[Path], adapter: Adapter) -> None:
+    """Raise InputError when a source kept nothing and ≥ 90 % of its ≥ 20 records failed to parse: a wrong format."""
+    names = {str(path), *(str(f) for f in files)}
+    for tally in tallies:
+        unparsed = sum(n for reason, n in tally.reasons.items() if reason in _PARSE_REASONS)
+        if (tally.path in names and tally.read >= _WRONG_FORMAT_MIN_RECORDS and tally.candidates == 0
+                and unparsed >= 0.9 * tally.read):
+            reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(tally.reasons.items()))
+            raise InputError(
+                f"none of the {tally.read:,} records could be read as {adapter.name} ({reasons})",
+                path=tally.path, hint="Is this the right format? Let permadani sniff it (drop --format) or see "
+                "'permadani formats'",
+            )
 
 
 def _tally_index(tallies: list[SourceTally], source: str, adapter: Adapter) -> int:
