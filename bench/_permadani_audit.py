@@ -2,6 +2,7 @@
 
     python bench/_permadani_audit.py DATASET [--sections tiers,responsiveness] [--engine duckdb|pyspark]
                                              [--master local[2]] [--memory-limit 8GB] [--threads 2]
+                                             [--temp-dir DIR]
 
 Used by ``bench_audit.py`` and ``compare.py`` (each run in its own subprocess so its peak memory is measured).
 """
@@ -26,29 +27,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--master", default=None, help="Spark master URL (pyspark engine)")
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--temp-dir", default=None, help="DuckDB spill folder")
     ap.add_argument("--output", default=None, help="results folder to write")
     args = ap.parse_args(argv)
 
-    import permadani.analyses.audit as audit_module
     from permadani.analyses.audit import audit
     from permadani.engine import connect
-
-    timings: dict[str, float] = {}
-    run_section = audit_module._run_section
-
-    def timed(name, module_name, ctx):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        try:
-            return run_section(name, module_name, ctx)
-        finally:
-            timings[name] = round(time.perf_counter() - start, 2)
-
-    audit_module._run_section = timed  # per-section wall time, for the report (bench only)
 
     began = time.perf_counter()
     settings: dict = {}
     if args.engine == "duckdb":
-        settings = {"memory_limit": args.memory_limit, "threads": args.threads}
+        settings = {"memory_limit": args.memory_limit, "threads": args.threads, "temp_directory": args.temp_dir}
     elif args.master:
         settings = {"master": args.master}
     engine = connect(args.engine, **{k: v for k, v in settings.items() if v})
@@ -66,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     info = res.summary.get("dataset", {})
     print(result(matrix, tool=f"permadani-{args.engine}", rows=info.get("posts"),
                  seconds_connect=round(connected - began, 2), seconds_audit=round(done - connected, 2),
-                 sections=sorted(res.summary["sections"]), section_seconds=timings,
+                 sections=sorted(res.summary["sections"]), section_seconds=res.timings, section_cpu=res.cpu_timings,
                  gaps=res.summary["sections"].get("responsiveness", {}).get("gaps")))
 
 

@@ -1,16 +1,19 @@
 """Benchmark ``permadani ingest`` on generated Pushshift dumps: rows, seconds, records/s, peak RSS.
 
-    python bench/bench_ingest.py --size 500k --size 5m [--memory-limit 4GB] [--temp-dir /big/tmp] [--keep]
+    python bench/bench_ingest.py --size 500k --size 5m [--repeat 3] [--memory-limit 4GB] [--temp-dir /big/tmp] [--keep]
 
 Each run is the real CLI (``python -m permadani ingest FILE -o DATASET --format reddit-pushshift``) in a
-subprocess; peak RSS is sampled over its process tree. Datasets go to ``bench/data/ds_<size>`` (kept with
-``--keep``, which ``bench_audit.py`` then reuses). Results are appended to ``bench/results/ingest.jsonl``.
+subprocess; peak RSS is sampled over its process tree. The note gives rows per CPU-second (user + system time of
+the process tree: the fairer figure on a shared machine) and the 1-minute load average before and after the run.
+Datasets go to ``bench/data/ds_<size>`` (kept with ``--keep``, which ``bench_audit.py`` then reuses). Results
+are appended to ``bench/results/ingest.jsonl``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 
@@ -29,13 +32,16 @@ def ingest_once(size: str, memory_limit: str | None = None, temp_dir: str | None
         cmd += ["--memory-limit", memory_limit]
     if temp_dir:
         cmd += ["--temp-dir", temp_dir]
+    load_before = os.getloadavg()[0]
     seconds, peak, done = run(cmd, timeout=timeout)
+    load = f"load {load_before:.1f}->{os.getloadavg()[0]:.1f}"
     rows, note = 0, ""
     if done.returncode == 0:
         rows = json.loads((out / "manifest.json").read_text())["counts"]["posts"]
         raw = json.loads(src.with_suffix(".json").read_text()).get("raw_bytes", 0) if src.with_suffix(
             ".json").exists() else 0
-        note = f"{src.stat().st_size / seconds / 2**20:,.0f} MB/s zst, {raw / seconds / 2**20:,.0f} MB/s json"
+        per_cpu = rows / done.cpu_seconds if done.cpu_seconds else 0.0
+        note = (f"{per_cpu:,.0f} rows/CPU-s, {raw / seconds / 2**20:,.0f} MB/s json, {load}")
     else:
         note = f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ''}"
     return Measured(f"ingest {size}", rows, seconds, peak / 2**20, done.returncode, note, done.cpu_seconds)
@@ -48,11 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--temp-dir", default=None)
     ap.add_argument("--timeout", type=float, default=None, help="seconds before a run is killed")
     ap.add_argument("--keep", action="store_true", help="keep the datasets (bench_audit.py reuses them)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per size (a busy machine makes single runs noisy)")
     args = ap.parse_args(argv)
     runs = []
     for size in args.size or ["500k"]:
-        runs.append(ingest_once(size, args.memory_limit, args.temp_dir, args.timeout))
-        print(table(runs[-1:], ""), file=sys.stderr)
+        for _ in range(max(1, args.repeat)):
+            runs.append(ingest_once(size, args.memory_limit, args.temp_dir, args.timeout))
+            print(table(runs[-1:], ""), file=sys.stderr)
         if not args.keep:
             shutil.rmtree(BENCH / "data" / f"ds_{size}", ignore_errors=True)
     print(table(runs, f"permadani ingest — {machine()}"))

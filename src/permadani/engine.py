@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from .errors import EngineError, MissingDependencyError, UsageError
 ENGINES = ("duckdb", "pyspark")
 
 _counter = itertools.count()
+_RUN = uuid.uuid4().hex[:8]
 
 
 @dataclass
@@ -63,11 +66,14 @@ class Engine:
 
     def register(self, name: str, table: pa.Table) -> ir.Table:
         """Make a small Arrow table (computed in Python, e.g. PageRank scores) usable in expressions."""
-        unique = f"{name}_{next(_counter)}"
+        unique = f"{name}_{_RUN}_{next(_counter)}"
         try:
             if self.name == "duckdb":
                 return self.backend.create_table(unique, table, temp=True, overwrite=True)
-            return self.backend.create_table(unique, table, overwrite=True)
+            # a session-scoped temporary view: nothing is written to the Spark warehouse (whose leftovers from an
+            # earlier process would collide with the name)
+            self.backend._session.createDataFrame(table.to_pandas()).createOrReplaceTempView(unique)
+            return self.backend.table(unique)
         except Exception as exc:
             raise EngineError(f"{self.name} cannot register table {name!r}: {exc}") from exc
 
@@ -107,9 +113,16 @@ class Engine:
 
 
 def connect(name: str = "duckdb", **settings: Any) -> Engine:
-    """Open an engine: ``duckdb`` (settings: ``database``, ``threads``, ``memory_limit``) or ``pyspark``
-    (settings: ``master`` e.g. ``local[2]`` or ``spark://host:7077``, ``session`` an existing SparkSession,
-    ``config`` extra Spark settings). Spark always runs with ``spark.sql.session.timeZone=UTC``.
+    """Open an engine.
+
+    ``duckdb`` settings: ``database`` (default in memory), ``threads``, ``memory_limit`` (e.g. ``"8GB"``: DuckDB
+    spills joins, aggregates and sorts to disk beyond it), ``temp_directory`` (where it spills; default a
+    ``.tmp`` folder next to the database, i.e. the working directory for in-memory databases),
+    ``preserve_insertion_order`` (default False: results are always ordered explicitly, and not preserving it
+    lets DuckDB stream and spill more).
+    ``pyspark`` settings: ``master`` (default ``$PERMADANI_SPARK_MASTER``, else ``local[2]``; e.g.
+    ``spark://host:7077``, ``yarn``), ``session`` an existing SparkSession, ``config`` extra Spark settings.
+    Spark always runs with ``spark.sql.session.timeZone=UTC``.
     """
     if isinstance(name, Engine):
         return name
@@ -120,20 +133,29 @@ def connect(name: str = "duckdb", **settings: Any) -> Engine:
     raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
 
 
-def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit: str | None = None) -> Engine:
+def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit: str | None = None,
+            temp_directory: str | Path | None = None, preserve_insertion_order: bool = False) -> Engine:
     config: dict[str, Any] = {}
     if threads:
-        config["threads"] = threads
+        config["threads"] = int(threads)
     if memory_limit:
-        config["memory_limit"] = memory_limit
-    backend = ibis.duckdb.connect(database, **config)
+        config["memory_limit"] = str(memory_limit)
+    if temp_directory:
+        Path(temp_directory).mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(temp_directory)
+    try:
+        backend = ibis.duckdb.connect(database, **config)
+    except Exception as exc:  # bad memory limit, unwritable temp directory, ...
+        raise UsageError(f"cannot start DuckDB with {config}: {exc}") from exc
     backend.raw_sql("SET TimeZone = 'UTC'")
     backend.raw_sql("SET enable_progress_bar = false")  # DuckDB draws it on stdout, which carries data only
+    backend.raw_sql(f"SET preserve_insertion_order = {'true' if preserve_insertion_order else 'false'}")
     return Engine("duckdb", backend, {"out_of_core": True, "distributed": False, "exact_quantiles": True})
 
 
-def _pyspark(master: str = "local[2]", session: Any = None, config: dict[str, str] | None = None,
+def _pyspark(master: str | None = None, session: Any = None, config: dict[str, str] | None = None,
              app_name: str = "permadani") -> Engine:
+    master = master or os.environ.get("PERMADANI_SPARK_MASTER") or "local[2]"
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:

@@ -32,6 +32,8 @@ PART_BYTES = 128 * 2**20
 #: Order of rows inside each posts part (arrival order breaks the remaining ties).
 POST_ORDER = ("platform", "community", "thread_id", "created_at", "post_id")
 ROW_GROUP_SIZE = 122_880
+#: The last buffer is written as two parts in parallel when each half has at least this many rows.
+FINAL_SPLIT_ROWS = 100_000
 _DICTIONARY_COLUMNS = ["platform", "community", "kind", "lang", "source_file"]
 #: Progress steps after reading: last parts written, duplicates dropped, accounts merged, rejects + manifest.
 FINAL_STEPS = ("parts", "duplicates", "accounts", "manifest")
@@ -155,7 +157,7 @@ class _PartWriter:
     A part ``posts/part-NNNNN.parquet`` holds canonical columns only, sorted by ``POST_ORDER`` then arrival;
     its key file ``keys-NNNNN.parquet`` (in the staging folder) holds ``platform, post_id, _order, _src, _part,
     _row`` (``_row`` = position in the part) for de-duplication. At most one part is being written while the
-    next one fills, so memory stays near two parts.
+    next one fills, so memory stays near two parts; only the last buffer may become two parts written at once.
     """
 
     def __init__(self, posts_dir: Path, keys_dir: Path, first_part: int,
@@ -170,7 +172,7 @@ class _PartWriter:
         self.bytes = 0
         self.written: list[int] = []
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
+        self._pending: list[Future[None]] = []
 
     def add(self, tagged: pa.Table) -> None:
         self.buffer.append(tagged)
@@ -179,28 +181,33 @@ class _PartWriter:
         if self.rows >= self.part_rows or self.bytes >= self.part_bytes:
             self._flush()
 
-    def _flush(self) -> None:
+    def _flush(self, final: bool = False) -> None:
+        """Hand the buffer to the writer thread (waiting for the part before). The ``final`` buffer, written
+        while nothing else runs, is split in two parts written side by side when it is large."""
         if not self.buffer:
             return
         table = pa.concat_tables(self.buffer)
         self.buffer, self.rows, self.bytes = [], 0, 0
-        part = self.next_part
-        self.next_part += 1
+        half = table.num_rows // 2
+        pieces = [table.slice(0, half), table.slice(half)] if final and half >= FINAL_SPLIT_ROWS else [table]
         self._wait()
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="permadani-parts")
-        self._pending = self._pool.submit(self._write_part, table, part)
-        self.written.append(part)
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="permadani-parts")
+        for piece in pieces:
+            part = self.next_part
+            self.next_part += 1
+            self._pending.append(self._pool.submit(self._write_part, piece, part))
+            self.written.append(part)
 
     def _wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()  # re-raises a failure of the writer thread here, in the caller
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()  # re-raises a failure of the writer thread here, in the caller
 
     def _write_part(self, table: pa.Table, part: int) -> None:
-        table = table.combine_chunks()
-        order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in (*POST_ORDER, "_order")])
-        table = table.take(order)
+        keys = [c for c in (*POST_ORDER, "_order") if not _constant(table[c])]  # a constant key changes no order
+        order = pc.sort_indices(table.select(keys).combine_chunks(), sort_keys=[(c, "ascending") for c in keys])
+        table = table.take(order)  # each column gathered once, straight from the batches
         n = table.num_rows
         keys = pa.table({"platform": table["platform"], "post_id": table["post_id"], "_order": table["_order"],
                          "_src": table["_src"], "_part": pa.array(np.full(n, part, dtype=np.int32)),
@@ -211,7 +218,7 @@ class _PartWriter:
 
     def close(self) -> None:
         try:
-            self._flush()
+            self._flush(final=True)
             self._wait()
         finally:
             self.abort()
@@ -226,8 +233,16 @@ class _PartWriter:
 
 
 def write_posts(posts: pa.Table, path: Path) -> None:
-    pq.write_table(posts, path, compression="zstd", row_group_size=ROW_GROUP_SIZE,
+    pq.write_table(posts, path, compression="zstd", compression_level=1, row_group_size=ROW_GROUP_SIZE,
                    use_dictionary=_DICTIONARY_COLUMNS)
+
+
+def _constant(values: pa.ChunkedArray) -> bool:
+    """True when every value is the same non-null value (e.g. the platform of a one-platform part)."""
+    if values.null_count or len(values) == 0 or not pa.types.is_string(values.type):
+        return False
+    first = values[0]
+    return bool(pc.all(pc.equal(values, first)).as_py())
 
 
 def _scrub(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -252,6 +267,8 @@ def _set(table: pa.Table, name: str, values: pa.Array | pa.ChunkedArray) -> pa.T
 
 def _anonymous_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     anonymous = pc.is_in(values, value_set=pa.array(ANONYMOUS_AUTHORS))
+    if not pc.any(anonymous).as_py():
+        return values  # nothing to replace: no copy
     return pc.if_else(anonymous, pa.scalar(None, pa.string()), values)
 
 

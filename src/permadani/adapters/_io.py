@@ -84,37 +84,44 @@ class CheckedZstdReader(io.RawIOBase):
         self._offset = 0
         self._seen = 0
         self._started = False
+        self._blocks: Iterator[bytes] | None = None
 
     def readable(self) -> bool:
         return True
 
-    def _fill(self) -> bool:
-        """Decompress more input into the buffer; False at a clean end of input."""
-        while not self._buffer:
+    def blocks(self) -> Iterator[bytes]:
+        """Decompressed blocks as they come (one per megabyte of input), without copying them again."""
+        while True:
             block = self._raw.read(1 << 20)
             if not block:
                 if self._started and not self._obj.eof:
                     raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)",
                                        path=self._path, location=f"byte {self._seen}",
                                        hint="Re-download or re-copy the file; check it with 'zstd -t --long=31'")
-                return False
+                return
             self._seen += len(block)
             try:
-                pieces = []
                 if self._obj.eof:
                     self._obj = self._dctx.decompressobj()
                 self._started = True
-                pieces.append(self._obj.decompress(block))
+                out = self._obj.decompress(block)
                 while self._obj.eof and self._obj.unused_data:  # the next frame starts inside this block
                     rest, self._obj = self._obj.unused_data, self._dctx.decompressobj()
-                    pieces.append(self._obj.decompress(rest))
+                    out += self._obj.decompress(rest)
             except zstandard.ZstdError as exc:
                 raise AdapterError(f"the compressed stream is damaged ({exc})", path=self._path,
                                    location=f"byte {self._seen}",
                                    hint="Re-download or re-copy the file; check it with 'zstd -t --long=31'") from exc
-            self._buffer = b"".join(pieces)
-            self._offset = 0
-        return True
+            if out:
+                yield out
+
+    def _fill(self) -> bool:
+        """Decompress more input into the buffer; False at a clean end of input."""
+        if self._blocks is None:
+            self._blocks = self.blocks()
+        self._buffer = next(self._blocks, b"")
+        self._offset = 0
+        return bool(self._buffer)
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         if self._offset >= len(self._buffer):
@@ -158,39 +165,70 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
         return b""
 
 
+def _blocks(path: Path, on_bytes: Callable[[int], None] | None, size: int) -> Iterator[bytes]:
+    """Decompressed bytes of ``path`` in blocks of any size (zstd: as decoded, no extra copy)."""
+    if compression_of(path) == "zstd":
+        with open(path, "rb") as fh:
+            yield from CheckedZstdReader(CountingReader(fh, on_bytes), path).blocks()  # type: ignore[arg-type]
+        return
+    with open_binary(path, on_bytes) as fh:
+        while block := fh.read(size):
+            yield block
+
+
+#: A slice of a decompressed block: (block, start, end), kept without copying until a chunk is joined.
+_Piece = tuple[bytes, int, int]
+
+
+def _cut(pieces: list[_Piece]) -> tuple[bytes | None, list[_Piece]]:
+    """Join ``pieces`` up to and including their last newline: ``(chunk, the pieces after it)``; None if none."""
+    for i in range(len(pieces) - 1, -1, -1):
+        block, start, end = pieces[i]
+        cut = block.rfind(b"\n", start, end)
+        if cut >= 0:
+            views = [memoryview(b)[s:e] for b, s, e in pieces[:i]] + [memoryview(block)[start:cut + 1]]
+            rest = ([(block, cut + 1, end)] if cut + 1 < end else []) + pieces[i + 1:]
+            return b"".join(views), rest
+    return None, pieces
+
+
 def read_chunks(path: Path, on_bytes: Callable[[int], None] | None = None,
                 chunk_size: int = CHUNK) -> Iterator[bytes]:
     """Yield decompressed chunks that each end on a line boundary (the last may not end with a newline).
 
-    A BOM at the very start is dropped. A damaged compressed stream raises ``AdapterError`` naming the file.
+    A chunk is the text up to the last newline within ``chunk_size`` bytes (longer only when a single line is);
+    each byte is copied once, into its chunk. A BOM at the very start is dropped. A damaged compressed stream
+    raises ``AdapterError`` naming the file.
     """
-    carry = b""
-    first = True
+    pieces: list[_Piece] = []
+    have, want, first = 0, chunk_size, True
     try:
-        with open_binary(path, on_bytes) as fh:
-            while True:
-                block = fh.read(chunk_size)
-                if not block:
-                    break
-                if first:
-                    first = False
-                    if block.startswith(BOM):
-                        block = block[len(BOM):]
-                block = carry + block
-                cut = block.rfind(b"\n")
-                if cut < 0:
-                    carry = block
-                    continue
-                carry = block[cut + 1:]
-                yield block[: cut + 1]
+        for block in _blocks(path, on_bytes, chunk_size):
+            start = 0
+            if first:
+                first = False
+                if block.startswith(BOM):
+                    start = len(BOM)
+            while start < len(block):  # here have < want
+                end = min(len(block), start + want - have)
+                pieces.append((block, start, end))
+                have += end - start
+                start = end
+                while have >= want:
+                    chunk, pieces = _cut(pieces)
+                    if chunk is None:  # one line longer than a chunk: read on
+                        want = have + chunk_size
+                        break
+                    yield chunk
+                    have, want = sum(e - s for _, s, e in pieces), chunk_size
     except (zstandard.ZstdError, EOFError, lzma.LZMAError, gzip.BadGzipFile, OSError) as exc:
         raise AdapterError(
             f"the compressed stream is damaged or truncated ({exc})",
             path=path,
             hint="Re-download or re-copy the file; check it with 'zstd -t --long=31' (or gzip -t)",
         ) from exc
-    if carry:
-        yield carry
+    if pieces:
+        yield b"".join(memoryview(b)[s:e] for b, s, e in pieces)
 
 
 def iter_lines(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[tuple[int, bytes]]:

@@ -16,40 +16,46 @@ Canonical mapping (platform ``reddit``)::
     created_at = created_utc (epoch seconds: int, float or numeric string)
     author_id  = author ([deleted]/[removed] become null at ingest)
 
-Accounts: one observation per author and chunk: display_name = author, account_created_at = the smallest
-``author_created_utc`` seen, is_bot = true for ``AutoModerator`` and the names in ``KNOWN_BOTS`` (else null:
-Reddit has no bot flag).
+Accounts: one observation per author and ``ACCOUNT_ROWS`` posts: display_name = author, account_created_at = the
+smallest ``author_created_utc`` seen, is_bot = true for ``AutoModerator`` and the names in ``KNOWN_BOTS`` (else
+null: Reddit has no bot flag).
 
-Two paths, same rows. The fast path parses a whole decompressed chunk (cut at line boundaries) with
-``pyarrow.json`` against an explicit schema of the fields above and maps columns with ``pyarrow.compute``. It
-is used only when every line of the chunk is a clean record: same number of rows as lines, no blank line, valid
-UTF-8 in the fields read, a non-empty id and an in-range timestamp on every row, stable types. Otherwise the
-chunk is read line by line and bad lines become rejects (``malformed-json``, ``invalid-utf8``, ``not-a-record``,
-``missing-id``, ``bad-timestamp``, ``bad-value``). Invalid UTF-8 in fields that are not read is ignored.
+Two paths, same rows. The fast path cuts a decompressed chunk into lines with numpy (an Arrow string array
+over the chunk's own bytes, no copy) and lets DuckDB read every line once: ``from_json`` extracts the fields
+above and ``json_type`` their JSON types, so that SQL can mark each line *clean* (a JSON object, a non-empty
+string id, a numeric or strictly numeric-string ``created_utc`` in range, an integer or null score, strings or
+nulls in the string fields, a finite or absent ``author_created_utc``). Every other line (blank, malformed,
+invalid UTF-8, a trailing comma that DuckDB would accept, odd types) goes through the per-line path, which
+decodes it with Python's ``json`` and turns it into a row or a reject (``malformed-json``, ``invalid-utf8``,
+``not-a-record``, ``missing-id``, ``bad-timestamp``, ``bad-value``); rows keep their line order. Invalid UTF-8
+in fields that are not read is ignored. A key repeated in one record: the first value counts on both paths.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 
 from .. import schema
 from ..prefetch import prefetched
-from ._io import CHUNK, excerpt, read_chunks
+from ._io import excerpt, read_chunks
 from .base import Adapter, Batch, Probe
 
 PLATFORM = "reddit"
 
-#: The fields read from each record, with the types the fast path demands.
+#: The fields read from each record, with their types.
 RAW = pa.schema([
     ("id", pa.string()),
     ("subreddit", pa.string()),
@@ -77,12 +83,16 @@ KNOWN_BOTS = frozenset(name.lower() for name in (
 #: Author names that mean "nobody in particular".
 ANONYMOUS = ("[deleted]", "[removed]", "")
 
+#: Decompressed bytes per chunk: one DuckDB query each (~6 ms to plan), so not too small; ~20k comments.
+CHUNK_SIZE = 16 * 2**20
+
+#: Account observations are merged over this many posts before they are emitted (fewer rows to stage and merge).
+ACCOUNT_ROWS = 1_000_000
+
 #: Timestamps outside [1970, 10000) are not a real post time.
 MAX_EPOCH = 253_402_300_800.0
 _NUMBER = re.compile(r"^\s*-?\d+(\.\d*)?([eE][-+]?\d+)?\s*$")
 _INT = re.compile(r"^\s*-?\d+\s*$")
-_PARSE = pj.ParseOptions(explicit_schema=RAW, unexpected_field_behavior="ignore")
-_READ = pj.ReadOptions(block_size=512 << 10, use_threads=True)
 
 
 def _as_int(value: object, default: int) -> int:
@@ -91,15 +101,15 @@ def _as_int(value: object, default: int) -> int:
 
 @dataclass(frozen=True)
 class PushshiftOptions:
-    """``chunk_size``: decompressed bytes parsed at a time (default 8 MiB); ``bots``: extra bot names,
+    """``chunk_size``: decompressed bytes parsed at a time (default 16 MiB); ``bots``: extra bot names,
     comma-separated; ``fast``: set false to read every line with the per-line path (for checking)."""
 
-    chunk_size: int = CHUNK
+    chunk_size: int = CHUNK_SIZE
     bots: str = ""
     fast: bool = True
 
     def __post_init__(self) -> None:  # CLI options arrive as strings
-        object.__setattr__(self, "chunk_size", _as_int(self.chunk_size, CHUNK))
+        object.__setattr__(self, "chunk_size", _as_int(self.chunk_size, CHUNK_SIZE))
         if isinstance(self.fast, str):
             object.__setattr__(self, "fast", self.fast.strip().lower() not in ("0", "false", "no", "off"))
         if self.chunk_size < 1024:
@@ -191,7 +201,21 @@ def raw_table(rows: list[list[Any]]) -> pa.Table:
 def _named(authors: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Authors with the anonymous markers (``[deleted]``, ``[removed]``, empty) replaced by null."""
     anonymous = pc.is_in(authors, value_set=pa.array(ANONYMOUS, pa.string()))
-    return pc.if_else(anonymous, pa.scalar(None, pa.string()), authors)
+    return _choose(anonymous, pa.scalar(None, pa.string()), authors)
+
+
+def _choose(mask: pa.ChunkedArray | pa.Array, yes: Any, no: Any) -> Any:
+    """``if_else(mask, yes, no)`` that returns ``yes`` or ``no`` itself (no copy) when ``mask`` is uniform.
+
+    A null in ``mask`` picks null, as ``if_else`` does; ``yes``/``no`` may be callables, evaluated only if needed.
+    """
+    n_true = pc.sum(mask).as_py() or 0
+    if mask.null_count == 0 and n_true in (0, len(mask)) and len(mask):
+        pick = yes if n_true else no
+        pick = pick() if callable(pick) else pick
+        return pa.repeat(pick, len(mask)) if isinstance(pick, pa.Scalar) else pick
+    yes, no = (v() if callable(v) else v for v in (yes, no))
+    return pc.if_else(mask, yes, no)
 
 
 def _strip(values: pa.ChunkedArray | pa.Array, prefixes: tuple[str, ...] = ("t1_", "t3_")
@@ -200,7 +224,10 @@ def _strip(values: pa.ChunkedArray | pa.Array, prefixes: tuple[str, ...] = ("t1_
     prefixed = pc.starts_with(values, prefixes[0])
     for prefix in prefixes[1:]:
         prefixed = pc.or_(prefixed, pc.starts_with(values, prefix))
-    return pc.if_else(prefixed, pc.utf8_slice_codeunits(values, 3), values)
+    if values.null_count == len(values):
+        return values
+    prefixed = pc.fill_null(prefixed, False)  # null values stay null either way
+    return _choose(prefixed, lambda: pc.utf8_slice_codeunits(values, 3), values)
 
 
 def _timestamps(seconds: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -215,25 +242,29 @@ def canonical_posts(raw: pa.Table, source: str, source_line: pa.Array, platform:
     parent, link = raw["parent_id"], raw["link_id"]
     has_link = pc.or_(pc.is_valid(parent), pc.is_valid(link))
     is_comment = pc.and_(pc.is_null(title), pc.or_(pc.is_valid(body), has_link))
-    parent_plain = _strip(parent)
-    parent_from_thread = pc.if_else(pc.starts_with(pc.fill_null(parent, ""), "t3_"), parent_plain, None)
-    comment_thread = pc.coalesce(_strip(link, ("t3_",)), parent_from_thread)
-    selftext = raw["selftext"]
-    has_self = pc.fill_null(pc.not_equal(selftext, ""), False)
-    post_text = pc.if_else(has_self, pc.binary_join_element_wise(title, selftext, "\n\n"), title)
     null_str = pa.scalar(None, pa.string())
+
+    def comment_thread() -> pa.ChunkedArray | pa.Array:
+        from_parent = pc.if_else(pc.starts_with(pc.fill_null(parent, ""), "t3_"), _strip(parent), null_str)
+        return pc.coalesce(_strip(link, ("t3_",)), from_parent)
+
+    def post_text() -> pa.ChunkedArray | pa.Array:
+        selftext = raw["selftext"]
+        has_self = pc.fill_null(pc.not_equal(selftext, ""), False)
+        return _choose(has_self, lambda: pc.binary_join_element_wise(title, selftext, "\n\n"), title)
+
     columns = {
         "post_id": raw["id"],
         "platform": pa.repeat(platform, n),
         "community": raw["subreddit"],
-        "thread_id": pc.if_else(is_comment, comment_thread, raw["id"]),
-        "parent_id": pc.if_else(is_comment, parent_plain, null_str),
+        "thread_id": _choose(is_comment, comment_thread, raw["id"]),
+        "parent_id": _choose(is_comment, lambda: _strip(parent), null_str),
         "author_id": _named(raw["author"]),
         "created_at": _timestamps(raw["created_utc"]),
-        "kind": pc.if_else(is_comment, "comment", "post"),
-        "text": pc.if_else(is_comment, body, post_text),
+        "kind": _choose(is_comment, pa.scalar("comment"), pa.scalar("post")),
+        "text": _choose(is_comment, body, post_text),
         "score": raw["score"],
-        "amplifies_id": pc.if_else(is_comment, null_str, _strip(raw["crosspost_parent"], ("t3_",))),
+        "amplifies_id": _choose(is_comment, null_str, lambda: _strip(raw["crosspost_parent"], ("t3_",))),
         "lang": pa.nulls(n, pa.string()),
         "source_file": pa.repeat(source, n),
         "source_line": source_line,
@@ -241,11 +272,17 @@ def canonical_posts(raw: pa.Table, source: str, source_line: pa.Array, platform:
     return pa.Table.from_arrays([columns[f.name] for f in schema.POSTS], schema=schema.POSTS)
 
 
-def canonical_accounts(raw: pa.Table, bots: frozenset[str], platform: str = PLATFORM) -> pa.Table:
-    """One account observation per named author in ``raw`` (anonymous names dropped), sorted by name."""
+def _authors(raw: pa.Table) -> pa.Table:
+    """``(author, author_created_utc)``: each named author of ``raw`` once, with the earliest creation time."""
     authors = raw.select(["author", "author_created_utc"])
     authors = authors.filter(pc.is_valid(_named(authors["author"])))
-    grouped = authors.group_by("author").aggregate([("author_created_utc", "min")]).sort_by("author")
+    grouped = authors.group_by("author").aggregate([("author_created_utc", "min")])
+    return grouped.rename_columns(["author", "author_created_utc"])
+
+
+def canonical_accounts(raw: pa.Table, bots: frozenset[str], platform: str = PLATFORM) -> pa.Table:
+    """One account observation per named author in ``raw`` (anonymous names dropped), sorted by name."""
+    grouped = _authors(raw).sort_by("author")
     names = grouped["author"]
     n = grouped.num_rows
     bot = pc.is_in(pc.utf8_lower(names), value_set=pa.array(sorted(bots), pa.string()))
@@ -254,7 +291,7 @@ def canonical_accounts(raw: pa.Table, bots: frozenset[str], platform: str = PLAT
         "platform": pa.repeat(platform, n),
         "display_name": names,
         "followers": pa.nulls(n, pa.int64()),
-        "account_created_at": _timestamps(grouped["author_created_utc_min"]),
+        "account_created_at": _timestamps(grouped["author_created_utc"]),
         "reputation": pa.nulls(n, pa.int64()),
         "is_bot": pc.if_else(bot, True, pa.scalar(None, pa.bool_())),
         "source_file": pa.nulls(n, pa.string()),
@@ -262,31 +299,140 @@ def canonical_accounts(raw: pa.Table, bots: frozenset[str], platform: str = PLAT
     return pa.Table.from_arrays([columns[f.name] for f in schema.ACCOUNTS], schema=schema.ACCOUNTS)
 
 
-def _line_count(chunk: bytes) -> int:
-    return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+#: DuckDB reads every field as text: strings unescaped, other JSON values as their JSON text, null/absent as NULL.
+_SPEC = json.dumps({f.name: "VARCHAR" for f in RAW})
+_NUMBER_TEXT = r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?"  # an ASCII subset of what ``epoch_seconds`` accepts
 
 
-def fast_parse(chunk: bytes) -> pa.Table | None:
-    """The ``RAW`` table of a chunk when every line is a clean record, else None (use the per-line path)."""
-    if b"\n\n" in chunk or b"\n\r\n" in chunk or chunk[:1] in (b"\n", b"\r"):
-        return None  # blank lines would shift line numbers
+def _clean_sql() -> str:
+    """One JSON parse per line of the ``lines`` table: the ``RAW`` columns plus ``_ok`` (a clean record).
+
+    Text alone cannot tell ``"5"`` from ``5``; it does not need to for the numbers (a number and its digits as
+    a string give the same value on the per-line path too, so only plain digit text passes). A string field
+    passes only when its text is not itself valid JSON: a number, object, array or boolean there (or a string
+    that happens to read as one, such as an author called ``"1234"``) leaves the line to the per-line path.
+    """
+    def string(name: str) -> str:  # JSON text of a non-string value never starts with a quote
+        return f"NOT coalesce(json_valid(x.{name}) AND NOT starts_with(x.{name}, '\"'), false)"
+
+    ok = " AND ".join([
+        "x.id <> ''", string("id"),
+        f"regexp_full_match(x.created_utc, '{_NUMBER_TEXT}')", "created_utc >= 0", f"created_utc < {MAX_EPOCH!r}",
+        "(x.score IS NULL OR (regexp_full_match(x.score, '-?[0-9]+') AND score IS NOT NULL))",
+        f"(x.author_created_utc IS NULL OR (regexp_full_match(x.author_created_utc, '{_NUMBER_TEXT}') "
+        "AND isfinite(author_created_utc)))",
+        *[string(name) for name in _STRINGS],
+    ])
+    numbers = {"created_utc": "DOUBLE", "score": "BIGINT", "author_created_utc": "DOUBLE"}
+    columns = [f.name if f.name in numbers else f"x.{f.name}" for f in RAW]
+    casts = ", ".join(f"TRY_CAST(x.{name} AS {kind}) AS {name}" for name, kind in numbers.items())
+    return f"""
+        SELECT {', '.join(columns)}, coalesce({ok}, false) AS _ok
+        FROM (SELECT x, {casts} FROM (SELECT TRY(from_json(line, '{_SPEC}')) AS x FROM lines))
+    """
+
+
+_SQL = _clean_sql()
+_QUOTED_TIME = re.compile(rb'"(author_)?created_utc"\s*:\s*"')
+_TRAILING_COMMA = r",[ \t\r\n]*[\]}]"  # DuckDB accepts these, Python's json does not
+_local = threading.local()
+
+
+#: DuckDB threads for parsing: half the cores, as decompression, staging and writing run on other threads
+#: (on two cores one parse thread costs less CPU and is no slower).
+PARSE_THREADS = max(1, min(4, (os.cpu_count() or 1) // 2))
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """This thread's DuckDB connection for the fast path."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(config={"threads": PARSE_THREADS, "preserve_insertion_order": True})
+        _local.con = con
+    return con
+
+
+def _batches(lines: pa.Array, parts: int) -> pa.Table:
+    """``lines`` as a one-column table of ``parts`` record batches (DuckDB scans batches in parallel)."""
+    step = max(1, -(-len(lines) // parts))
+    return pa.Table.from_batches([pa.record_batch([lines.slice(i, step)], names=["line"])
+                                  for i in range(0, len(lines), step)] or [pa.record_batch([lines], names=["line"])])
+
+
+def split_lines(chunk: bytes) -> np.ndarray:
+    """Start offsets of the lines of ``chunk`` plus its length (``n + 1`` values; a line keeps its ``\\n``)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    step = 1 << 20  # small temporaries: fresh 16 MiB arrays would cost a page fault per 4 KiB
+    ends = np.concatenate([np.flatnonzero(data[i:i + step] == 10) + (i + 1) for i in range(0, len(data), step)]
+                          or [np.empty(0, np.int64)]).astype(np.int64, copy=False)
+    offsets = np.empty(len(ends) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:len(ends) + 1] = ends
+    if len(ends) and ends[-1] == len(chunk):
+        return offsets[:-1]
+    offsets[-1] = len(chunk)
+    return offsets
+
+
+def _suspects(chunk: bytes, offsets: np.ndarray, lines: pa.Array) -> np.ndarray | None:
+    """Lines DuckDB must not judge (invalid UTF-8; a ``,]`` or ``,}`` that DuckDB tolerates), or None."""
+    n = len(offsets) - 1
+    bad: np.ndarray | None = None
     try:
-        raw = pj.read_json(pa.BufferReader(chunk), read_options=_READ, parse_options=_PARSE)
-        if raw.num_rows != _line_count(chunk):
-            return None
-        raw.validate(full=True)  # UTF-8 of the string columns read
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-    ids, created = raw["id"], raw["created_utc"]
-    if ids.null_count or created.null_count or pc.any(pc.equal(ids, "")).as_py():
-        return None
-    low_high = pc.min_max(created).as_py()
-    if not (low_high["min"] >= 0 and low_high["max"] < MAX_EPOCH):
-        return None
-    return raw.combine_chunks()
+        lines.validate(full=True)  # UTF-8 of every line, at memory speed
+    except pa.ArrowInvalid:
+        bad = np.zeros(n, dtype=bool)
+        for i in range(n):
+            bad[i] = _has_bad_utf8(chunk[offsets[i]:offsets[i + 1]])
+    commas = pc.match_substring_regex(lines.view(pa.large_binary()), _TRAILING_COMMA)  # RE2: memchr for ","
+    if pc.any(commas).as_py():
+        trailing = commas.to_numpy(zero_copy_only=False)
+        bad = trailing if bad is None else bad | trailing
+    return bad
 
 
-_ZSTD_IN = 256 << 10
+def vector_parse(chunk: bytes, numeric_strings: bool = True) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Parse a whole chunk at once: ``(raw, clean, offsets)``.
+
+    ``raw`` has one ``RAW`` row per line (meaningful where ``clean``); lines that are not clean must be read by
+    the per-line path. ``numeric_strings=False`` also leaves lines with a quoted timestamp to that path.
+    ``offsets`` are the line boundaries from ``split_lines``.
+    """
+    offsets = split_lines(chunk)
+    n = len(offsets) - 1
+    lines = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(chunk)])
+    suspects = _suspects(chunk, offsets, lines)
+    if suspects is not None:
+        lines = pc.if_else(pa.array(suspects), pa.scalar(b"", pa.large_binary()),
+                           lines.view(pa.large_binary())).cast(pa.large_string())
+    con = _duckdb()
+    con.register("lines", _batches(lines, PARSE_THREADS))
+    try:
+        out = con.sql(_SQL).to_arrow_table()  # in line order: preserve_insertion_order holds for Arrow scans
+    finally:
+        con.unregister("lines")
+    if out.num_rows != n:
+        raise RuntimeError(f"DuckDB returned {out.num_rows} rows for {n} lines")
+    clean = np.asarray(out["_ok"].to_numpy(), dtype=bool)
+    if not numeric_strings:
+        quoted = [m.start() for m in _QUOTED_TIME.finditer(chunk)]
+        if quoted:
+            clean = clean.copy()
+            clean[np.searchsorted(offsets, np.asarray(quoted, dtype=np.int64), side="right") - 1] = False
+    if suspects is not None:
+        clean = clean & ~suspects
+    raw = pa.Table.from_arrays([out[f.name].cast(f.type) for f in RAW], schema=RAW)
+    return raw, clean, offsets
+
+
+def fast_parse(chunk: bytes, numeric_strings: bool = False) -> pa.Table | None:
+    """The ``RAW`` table of a chunk when every line is a clean record, else None (use the per-line path).
+
+    By default a timestamp written as a numeric string makes a line unclean here (the reader itself, with
+    ``vector_parse``, converts such strings in SQL).
+    """
+    raw, clean, _ = vector_parse(chunk, numeric_strings)
+    return raw.combine_chunks() if clean.all() else None
 
 
 def _chunks_with_bytes(path: Path, chunk_size: int) -> Iterator[tuple[bytes, int]]:
@@ -355,27 +501,68 @@ class PushshiftAdapter(Adapter):
         options: PushshiftOptions = self.options
         source = str(path)
         bots = options.bot_names
-        line, yielded = 1, False
+        line, held = 1, None
+        authors: list[pa.Table] = []  # (author, earliest author_created_utc) per chunk, merged every ACCOUNT_ROWS
+        pending = 0
         for chunk in prefetch(path, on_bytes, options.chunk_size):
-            n_lines = _line_count(chunk)
-            raw = fast_parse(chunk) if options.fast else None
-            if raw is not None:
-                lines = _lines_from(line, raw.num_rows)
-                rejects = schema.empty(schema.REJECTS)
+            if options.fast:
+                raw, lines, rejects, n_lines = self._mixed(chunk, line, source)
             else:
-                raw, lines, rejects = self._per_line(chunk, line, source)
+                offsets = split_lines(chunk)
+                n_lines = len(offsets) - 1
+                raw, lines, rejects = self._per_line(_lines_of(chunk, offsets, range(n_lines), line), source)
             line += n_lines
             read = raw.num_rows + rejects.num_rows
             if read == 0:
                 continue
-            yielded = True
-            yield Batch(source=source, posts=canonical_posts(raw, source, lines),
-                        accounts=canonical_accounts(raw, bots), rejects=rejects, read=read)
-        if not yielded:  # an empty file is still a source, with 0 records read
+            if held is not None:
+                yield held
+            authors.append(_authors(raw))
+            pending += raw.num_rows
+            accounts = schema.empty(schema.ACCOUNTS)
+            if pending >= ACCOUNT_ROWS:
+                accounts, authors, pending = canonical_accounts(pa.concat_tables(authors), bots), [], 0
+            held = Batch(source=source, posts=canonical_posts(raw, source, lines), accounts=accounts,
+                         rejects=rejects, read=read)
+        if held is None:  # an empty file is still a source, with 0 records read
             yield empty_batch(source)
+            return
+        if authors:
+            held = dataclasses.replace(held, accounts=pa.concat_tables(
+                [held.accounts, canonical_accounts(pa.concat_tables(authors), bots)]))
+        yield held
 
-    def _per_line(self, chunk: bytes, first: int, source: str) -> tuple[pa.Table, pa.Array, pa.Table]:
-        """Slow path: decode line by line, keep good records, reject the rest with a reason."""
+    def _mixed(self, chunk: bytes, first: int, source: str) -> tuple[pa.Table, pa.Array, pa.Table, int]:
+        """Fast path for the clean lines of a chunk, per-line path for the others, rows in line order."""
+        raw, clean, offsets = vector_parse(chunk)
+        n = len(offsets) - 1
+        if clean.all():
+            return raw, _lines_from(first, n), schema.empty(schema.REJECTS), n
+        slow = np.flatnonzero(~clean)
+        slow_raw, slow_lines, rejects = self._per_line(_lines_of(chunk, offsets, slow, first), source)
+        if len(slow) <= 64:  # a few odd lines: splice their rows between slices of the fast rows (no copy)
+            at = {number: row for row, number in enumerate(slow_lines.to_pylist())}
+            pieces, numbers, start = [], [], 0
+            for i in (*slow.tolist(), n):
+                if i > start:
+                    pieces.append(raw.slice(start, i - start))
+                    numbers.append(np.arange(start + first, i + first))
+                row = at.get(i + first)
+                if row is not None:
+                    pieces.append(slow_raw.slice(row, 1))
+                    numbers.append(np.array([i + first]))
+                start = i + 1
+            return (pa.concat_tables(pieces) if pieces else raw.slice(0, 0), pa.array(np.concatenate(numbers)
+                    if numbers else np.empty(0, np.int64)), rejects, n)
+        keep = np.flatnonzero(clean)
+        numbers = np.concatenate([keep + first, slow_lines.to_numpy()])
+        order = pa.array(np.argsort(numbers, kind="stable"))
+        raw = pa.concat_tables([raw.take(pa.array(keep)), slow_raw]).take(order)
+        return raw.combine_chunks(), pa.array(numbers).take(order), rejects, n
+
+    def _per_line(self, numbered: Iterable[tuple[int, bytes]], source: str
+                  ) -> tuple[pa.Table, pa.Array, pa.Table]:
+        """Slow path: decode ``(line number, raw line)`` pairs one by one, keep good records, reject the rest."""
         rows: list[list[Any]] = []
         lines: list[int] = []
         rejects: dict[str, list[Any]] = {k: [] for k in schema.REJECTS.names}
@@ -386,14 +573,13 @@ class PushshiftAdapter(Adapter):
                                ("excerpt", excerpt(raw))):
                 rejects[key].append(value)
 
-        for offset, raw_line in enumerate(chunk.split(b"\n")):
-            number = first + offset
+        for number, raw_line in numbered:
             if raw_line.endswith(b"\r"):
                 raw_line = raw_line[:-1]
             if not raw_line.strip():
                 continue
             try:
-                record = json.loads(raw_line.decode("utf-8", "surrogateescape"))
+                record = json.loads(raw_line.decode("utf-8", "surrogateescape"), object_pairs_hook=_first_wins)
             except (ValueError, RecursionError) as exc:
                 reason = "invalid-utf8" if _has_bad_utf8(raw_line) else "malformed-json"
                 reject(number, reason, raw_line, str(exc) if reason == "malformed-json" else None)
@@ -406,6 +592,18 @@ class PushshiftAdapter(Adapter):
             lines.append(number)
         return (raw_table(rows), pa.array(lines, pa.int64()),
                 pa.Table.from_pydict(rejects, schema=schema.REJECTS))
+
+
+def _lines_of(chunk: bytes, offsets: np.ndarray, indices: Iterable[int], first: int) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line without its newline)`` for the given line indices of a chunk."""
+    for i in indices:
+        line = chunk[offsets[i]:offsets[i + 1]]
+        yield first + int(i), line[:-1] if line.endswith(b"\n") else line
+
+
+def _first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict where a repeated key keeps its first value (as DuckDB's JSON reader does)."""
+    return dict(reversed(pairs))
 
 
 def _has_bad_utf8(raw: bytes) -> bool:

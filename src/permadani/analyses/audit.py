@@ -12,6 +12,7 @@ import importlib
 import json
 import math
 import shutil
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,10 @@ from ..errors import AnalysisError, PermadaniError, UsageError
 from ..progress import NullProgress, ProgressSink
 from .context import AuditContext, AuditParams, SectionResult
 
-#: (section name, module exposing ``run(ctx) -> SectionResult``), run in this order.
+#: (section name, module exposing ``run(ctx) -> SectionResult``), run and reported in this order, except that a
+#: module may also expose ``start(ctx)``: it is called for every chosen section before the first ``run``, and
+#: such sections ``run`` last (the rich club starts its null models in a worker process in ``start``, so its
+#: rewiring overlaps every other section). The summary keeps this order either way.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("tiers", "permadani.analyses.tiers"),
     ("responsiveness", "permadani.analyses.responsiveness"),
@@ -51,6 +55,11 @@ class AuditResult:
     summary: dict[str, Any]
     tables: dict[str, pa.Table] = field(default_factory=dict)
     path: Path | None = None
+    #: wall seconds per step (``context`` = shared tables, then each section). Written into summary.json as
+    #: ``"timings"`` but kept out of ``summary``, so two runs of the same audit compare equal.
+    timings: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds of this process per step (DuckDB threads included; a worker process is not): "cpu_timings".
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def sections(self) -> dict[str, Any]:
@@ -61,6 +70,12 @@ class AuditResult:
         if name not in self.tables:
             raise KeyError(f"no table {name!r}; tables: {', '.join(sorted(self.tables))}")
         return self.tables[name]
+
+    def document(self) -> dict[str, Any]:
+        """What ``summary.json`` holds: ``summary`` plus ``timings`` and ``cpu_timings`` when measured."""
+        if not self.timings:
+            return self.summary
+        return {**self.summary, "timings": self.timings, "cpu_timings": self.cpu_timings}
 
     def write(self, folder: str | Path) -> Path:
         """Write ``summary.json`` and one Parquet per table into ``folder`` (replaced atomically)."""
@@ -73,7 +88,7 @@ class AuditResult:
         try:
             for name, table in sorted(self.tables.items()):
                 pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
-            (tmp / SUMMARY_FILE).write_text(json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n",
+            (tmp / SUMMARY_FILE).write_text(json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
             if target.exists():
                 old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
@@ -96,8 +111,10 @@ class AuditResult:
         if not summary_path.is_file():
             raise UsageError(f"{root} is not a permadani results folder (no {SUMMARY_FILE})")
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        timings = summary.pop("timings", None) or {}
+        cpu = summary.pop("cpu_timings", None) or {}
         tables = {p.stem: pq.read_table(p) for p in sorted(root.glob("*.parquet"))}
-        return cls(summary=summary, tables=tables, path=root)
+        return cls(summary=summary, tables=tables, path=root, timings=timings, cpu_timings=cpu)
 
     def _repr_html_(self) -> str:
         return render_html(self.summary)
@@ -121,13 +138,29 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
     owned = not isinstance(engine, Engine)
     eng: Engine = engine if isinstance(engine, Engine) else connect(engine)
     sink = progress or NullProgress()
+    timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    ctx: AuditContext | None = None
     try:
+        began, used = time.perf_counter(), time.process_time()
         ctx = AuditContext.build(ds, eng, params)
+        timings["context"], cpu["context"] = time.perf_counter() - began, time.process_time() - used
+        started = []
+        for name, module_name in chosen:
+            hook = getattr(_module(name, module_name), "start", None)
+            if hook is not None:
+                began, used = time.perf_counter(), time.process_time()
+                _guard(name, hook, ctx)
+                timings[name], cpu[name] = time.perf_counter() - began, time.process_time() - used
+                started.append((name, module_name))
         tables: dict[str, pa.Table] = {}
         results: dict[str, Any] = {}
         sink.start("audit", len(chosen), "sections")
-        for name, module_name in chosen:
+        for name, module_name in [s for s in chosen if s not in started] + started:
+            began, used = time.perf_counter(), time.process_time()
             section = _run_section(name, module_name, ctx)
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
+            cpu[name] = cpu.get(name, 0.0) + time.process_time() - used
             for table_name, table in section.tables.items():
                 if table_name in tables:
                     raise AnalysisError(f"section {name!r} writes table {table_name!r} a previous section wrote")
@@ -141,25 +174,35 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
             "dataset": _dataset_info(ds, eng),
             "params": {**_jsonable(params.as_dict()), "status": ctx.measure, "engine": eng.name},
             "planted": _jsonable(ds.parameters),
-            "sections": results,
+            "sections": {name: results[name] for name, _ in chosen},
         }
     finally:
+        if ctx is not None:
+            ctx.close()
         if owned:
             eng.close()
-    result = AuditResult(summary=summary, tables=tables)
+    result = AuditResult(summary=summary, tables=tables, timings={k: round(v, 3) for k, v in timings.items()},
+                         cpu_timings={k: round(v, 3) for k, v in cpu.items()})
     if output is not None:
         result.write(output)
     return result
 
 
-def _run_section(name: str, module_name: str, ctx: AuditContext) -> SectionResult:
-    module = importlib.import_module(module_name)
+def _module(name: str, module_name: str) -> Any:
+    return importlib.import_module(module_name)
+
+
+def _guard(name: str, fn: Any, ctx: AuditContext) -> Any:
     try:
-        return module.run(ctx)
+        return fn(ctx)
     except PermadaniError:
         raise
     except Exception as exc:
         raise AnalysisError(f"section {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _run_section(name: str, module_name: str, ctx: AuditContext) -> SectionResult:
+    return _guard(name, _module(name, module_name).run, ctx)
 
 
 def _dataset_info(ds: Dataset, engine: Engine) -> dict[str, Any]:

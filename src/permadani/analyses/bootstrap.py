@@ -2,13 +2,14 @@
 
 Input: a small table of rows (cluster c, cell j, n = trials, k = successes), e.g. one row per (replier, matrix
 cell) with the replies that replier wrote into the cell and how many were answered. Replicate b draws the
-C clusters with replacement (multinomial counts w_bc, Σ_c w_bc = C) and computes, per cell,
+C clusters with replacement (multinomial counts w_bc, Σ_c w_bc = C, drawn as the counts of C uniform indices)
+and computes, per cell,
 
     rate_bj = Σ_c w_bc · k_cj / Σ_c w_bc · n_cj
 
 (NaN when the replicate has no trial in the cell). The 95 % interval is the 2.5 % and 97.5 % quantiles
 (linear interpolation) of the non-NaN replicate values: the percentile bootstrap. The work is
-O(n_boot · rows), independent of the number of posts; numpy's PCG64 seeded with ``seed`` makes it
+O(n_boot · (clusters + rows)), independent of the number of posts; numpy's PCG64 seeded with ``seed`` makes it
 reproducible, and the input order is fixed by the caller (sorted), so both engines give identical intervals.
 
 With few clusters (an upper tier of ten accounts; one prolific replier) the percentile bootstrap is too
@@ -19,9 +20,13 @@ give the score intervals that assume independent replies; reported intervals are
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,33 @@ class Replicates:
         return out
 
 
+#: replicates drawn per block; the weights of a block come from one ``integers`` call, so the random stream (and
+#: every interval) depends only on ``seed``, never on which summation path below is taken.
+_BLOCK = 16
+#: clusters × cells up to which the per-cluster counts are held densely and summed by matrix products.
+_DENSE_CELLS = 4_000_000
+
+
+def cluster_weights(n_clusters: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """Yield blocks of bootstrap weights: arrays (b, C), row = how often each cluster was drawn when C clusters
+    are drawn with replacement (multinomial(C, 1/C)), as counts of ``rng.integers(0, C, C)``."""
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < n_boot:
+        b = min(_BLOCK, n_boot - done)
+        draws = rng.integers(0, n_clusters, size=(b, n_clusters), dtype=np.int64)
+        draws += (np.arange(b, dtype=np.int64) * n_clusters)[:, None]
+        yield np.bincount(draws.ravel(), minlength=b * n_clusters).reshape(b, n_clusters).astype(np.float64)
+        done += b
+
+
 def cluster_bootstrap(cluster: np.ndarray, cell: np.ndarray, n: np.ndarray, k: np.ndarray, n_cells: int,
                       n_boot: int = 200, seed: int = 0) -> Replicates:
     """Bootstrap replicates of per-cell ratios Σk/Σn, resampling clusters (formula in the module docstring).
 
     ``cluster``: integer cluster index per row (0..C-1), ``cell``: integer cell index per row (0..n_cells-1),
-    ``n``/``k``: trials and successes per row.
+    ``n``/``k``: trials and successes per row. Cost: O(n_boot · C) random draws plus O(n_boot · rows) sums
+    (as matrix products when C · n_cells is small), independent of the number of posts.
     """
     cluster = np.asarray(cluster, dtype=np.int64)
     cell = np.asarray(cell, dtype=np.int64)
@@ -61,15 +87,40 @@ def cluster_bootstrap(cluster: np.ndarray, cell: np.ndarray, n: np.ndarray, k: n
     if n_boot <= 0 or cluster.size == 0:
         return Replicates(rates)
     n_clusters = int(cluster.max()) + 1
-    rng = np.random.default_rng(seed)
-    probabilities = np.full(n_clusters, 1.0 / n_clusters)
-    for b in range(n_boot):
-        weights = rng.multinomial(n_clusters, probabilities).astype(np.float64)[cluster]
-        trials = np.bincount(cell, weights=weights * n, minlength=n_cells)
-        successes = np.bincount(cell, weights=weights * k, minlength=n_cells)
+    dense = n_clusters * n_cells <= _DENSE_CELLS
+    if dense:
+        flat = cluster * n_cells + cell
+        size = n_clusters * n_cells
+        both = np.column_stack([np.bincount(flat, weights=n, minlength=size).reshape(n_clusters, n_cells),
+                                np.bincount(flat, weights=k, minlength=size).reshape(n_clusters, n_cells)])
+    row = 0
+    for weights in cluster_weights(n_clusters, n_boot, seed):
+        if dense:
+            sums = weights @ both
+            trials, successes = sums[:, :n_cells], sums[:, n_cells:]
+        else:
+            trials = np.empty((weights.shape[0], n_cells))
+            successes = np.empty((weights.shape[0], n_cells))
+            for i, w in enumerate(weights):
+                wr = w[cluster]
+                trials[i] = np.bincount(cell, weights=wr * n, minlength=n_cells)
+                successes[i] = np.bincount(cell, weights=wr * k, minlength=n_cells)
         with np.errstate(invalid="ignore", divide="ignore"):
-            rates[b] = np.where(trials > 0, successes / np.where(trials > 0, trials, 1.0), np.nan)
+            rates[row:row + weights.shape[0]] = np.where(trials > 0, successes / np.where(trials > 0, trials, 1.0),
+                                                         np.nan)
+        row += weights.shape[0]
     return Replicates(rates)
+
+
+def cluster_index(*columns: Any) -> np.ndarray:
+    """Integer cluster id per row for the composite key of ``columns`` (Arrow arrays), numbered in order of first
+    appearance (so a sorted input gives ids in sort order)."""
+    parts = [pc.cast(c, pa.string()) for c in columns]
+    key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    if isinstance(key, pa.ChunkedArray):
+        key = key.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(key, "\x00"))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 Z95 = 1.959963984540054

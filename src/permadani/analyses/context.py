@@ -8,6 +8,7 @@ section reuses them. Sections only build expressions and call ``ctx.execute``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class AuditContext:
     tiers: ir.Table
     measure: str
     shared: dict[str, Any] = field(default_factory=dict)
+    cleanups: list[Callable[[], Any]] = field(default_factory=list)
 
     @classmethod
     def build(cls, dataset: Dataset | str | Path, engine: Engine, params: AuditParams | None = None
@@ -106,3 +108,8 @@ class AuditContext:
     def execute(self, expr: ir.Table) -> pa.Table:
         """Run ``expr`` on the context's engine (Arrow out)."""
         return self.engine.execute(expr)
+
+    def close(self) -> None:
+        """Run the clean-ups sections registered (e.g. join a worker process), last first."""
+        while self.cleanups:
+            self.cleanups.pop()()

@@ -13,7 +13,8 @@ post's own id when missing). Per account (platform, author_id) and per community
 - depth of a post = number of parent links up to its root (root 0; a parent missing from the data counts as one
   link and stops the chain); thread depth = max post depth. Computed engine-independently in numpy by pointer
   jumping over the (post_id, parent_id) links (⌈log₂ depth⌉ rounds); posts on a parent cycle get no depth and are
-  counted. This path fetches five columns of every post: a dump of 10⁸ posts needs a few GB of memory here.
+  counted. Posts are fetched in parts of at most ``DEPTH_CHUNK_ROWS`` (split by a hash of the thread), so memory
+  stays bounded on big dumps.
 - broadcasters: accounts with ≥ ``min_posts`` posts and reply_share < ``broadcast_share`` (0.1), ranked by posts,
   then replies received; conversationalists: ≥ ``min_posts`` posts, reply_share ≥ 0.5 and ≥ 1 back-and-forth
   thread, ranked by back-and-forth threads, then reciprocated partners.
@@ -28,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .bootstrap import cluster_index
 from .replies import join_on
 from .structure import clean, quantile, sort_table
 
@@ -38,7 +40,10 @@ MIN_POSTS = 20
 BROADCAST_SHARE = 0.1
 CONVERSE_SHARE = 0.5
 MAX_ROUNDS = 40
+#: posts fetched at once for the depth computation (~100 bytes each in memory).
+DEPTH_CHUNK_ROWS = 20_000_000
 _SEP = "\x1f"
+_NULL = "\x00"
 
 
 def _thread(posts: ibis.Table) -> ibis.Value:
@@ -174,6 +179,25 @@ def thread_depths(links: pa.Table) -> tuple[pa.Table, int]:
     return g.set_column(3, "depth", g.column("depth").cast(pa.int64())), cyclic
 
 
+def chunked_thread_depths(posts: ibis.Table, execute: Any, chunk_rows: int = DEPTH_CHUNK_ROWS
+                          ) -> tuple[pa.Table, int]:
+    """``thread_depths`` in bounded memory: posts are split into ⌈rows / chunk_rows⌉ parts by a hash of their
+    thread and each part is fetched and measured on its own (a dataset under ``chunk_rows`` posts is one part).
+    With several parts, a parent recorded in another thread counts as missing (one link, chain stops)."""
+    n = execute(posts.aggregate(n=posts.count())).column("n")[0].as_py() or 0
+    parts = max(1, -(-int(n) // chunk_rows))
+    links = post_links(posts)
+    if parts == 1:
+        return thread_depths(execute(links))
+    bucket = links.thread.hash() % parts
+    tables, cyclic = [], 0
+    for i in range(parts):
+        part, cyc = thread_depths(execute(links.filter((bucket == i) | (bucket == -i))))
+        tables.append(part)
+        cyclic += cyc
+    return pa.concat_tables(tables), cyclic
+
+
 def depth_histogram(threads: pa.Table) -> pa.Table:
     """``platform, community, depth, threads``: how many threads reach each depth."""
     h = threads.group_by(["platform", "community", "depth"]).aggregate([("thread", "count")])
@@ -189,23 +213,42 @@ def _ratio(num: pa.ChunkedArray, den: pa.ChunkedArray) -> pa.Array:
     return pa.array(r, pa.float64(), mask=~(d > 0))
 
 
+def group_quantiles(table: pa.Table, by: list[str], column: str, qs: tuple[float, ...]) -> pa.Table:
+    """``*by, q0, q1, …``: linear-interpolated quantiles (as ``numpy.quantile``) of ``column`` per group, computed
+    in one sort: position p = q·(m − 1) in the group's sorted values v, value = v⌊p⌋ + (p − ⌊p⌋)·(v⌈p⌉ − v⌊p⌋)."""
+    if table.num_rows == 0:
+        return pa.table({**{b: table.column(b).slice(0, 0) for b in by},
+                         **{f"q{i}": pa.array([], pa.float64()) for i in range(len(qs))}})
+    t = table.sort_by([*[(b, "ascending") for b in by], (column, "ascending")])
+    gid = cluster_index(*[t.column(b) for b in by])  # sorted input: ids increase with the groups
+    values = t.column(column).to_numpy(zero_copy_only=False).astype(float)
+    start = np.searchsorted(gid, np.arange(int(gid.max()) + 1), side="left")
+    size = np.diff(np.append(start, gid.size))
+    out = {b: t.column(b).take(pa.array(start)) for b in by}
+    for i, q in enumerate(qs):
+        pos = q * (size - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, size - 1)
+        a, b = values[start + lo], values[start + hi]
+        out[f"q{i}"] = pa.array(a + (pos - lo) * (b - a), pa.float64())
+    return pa.table(out)
+
+
 def finish_communities(stats: pa.Table, threads: pa.Table) -> pa.Table:
     """Add shares and depth quantiles (median, p90, max over threads) to executed ``community_stats``."""
     s = stats
     for name, num, den in (("reply_share", "replies", "posts"), ("replied_share", "replied_posts", "posts"),
                            ("bf_share", "bf_threads", "threads"), ("reciprocity", "reciprocated_pairs", "pairs")):
         s = s.append_column(name, _ratio(s.column(num), s.column(den)))
-    depth = {}
-    by_comm: dict[tuple[str, str | None], list[int]] = {}
-    for p, c, d in zip(threads.column("platform").to_pylist(), threads.column("community").to_pylist(),
-                       threads.column("depth").to_pylist(), strict=True):
-        by_comm.setdefault((p, c), []).append(d)
-    for key, values in by_comm.items():
-        arr = np.asarray(values, dtype=float)
-        depth[key] = (quantile(arr, 0.5), quantile(arr, 0.9), float(arr.max()))
-    keys = list(zip(s.column("platform").to_pylist(), s.column("community").to_pylist(), strict=True))
-    for j, name in enumerate(("depth_median", "depth_p90", "depth_max")):
-        s = s.append_column(name, pa.array([depth.get(k, (None, None, None))[j] for k in keys], pa.float64()))
+    q = group_quantiles(threads, ["platform", "community"], "depth", (0.5, 0.9, 1.0))
+    def keyed(t: pa.Table) -> pa.Table:  # null communities match each other (Arrow joins never match nulls)
+        return t.set_column(t.column_names.index("community"), "community",
+                            pc.fill_null(t.column("community").cast(pa.string()), _NULL))
+
+    j = keyed(s.select(["platform", "community"])).append_column("_row", pa.array(np.arange(s.num_rows), pa.int64()))
+    j = j.join(keyed(q), ["platform", "community"], join_type="left outer").sort_by("_row")
+    for name, qname in (("depth_median", "q0"), ("depth_p90", "q1"), ("depth_max", "q2")):
+        s = s.append_column(name, j.column(qname).cast(pa.float64()))
     return sort_table(s, ["platform", "community"])
 
 
@@ -280,7 +323,7 @@ def compute(posts: ibis.Table, edges: ibis.Table, execute: Any, accounts: ibis.T
         bf, directed = materialize(bf), materialize(directed)
     comm = execute(community_stats(posts, edges, bf, directed))
     acc = execute(account_stats(posts, edges, accounts, bf, directed))
-    threads, cyclic = thread_depths(execute(post_links(posts)))
+    threads, cyclic = chunked_thread_depths(posts, execute)
     communities = finish_communities(comm, threads)
     accs = finish_accounts(acc, min_posts, broadcast_share)
     tables = {"conversation_communities": communities, "conversation_accounts": accs,

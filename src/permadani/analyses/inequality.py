@@ -127,18 +127,127 @@ def _np(table: pa.Table, name: str) -> np.ndarray:
     return table.column(name).to_numpy(zero_copy_only=False).astype(float)
 
 
+def scoped_histograms(posts: ibis.Table, edges: ibis.Table, period: str = "month", materialize: Any = None
+                      ) -> tuple[ibis.Table, ibis.Table]:
+    """Two small expressions describing every group of the three scopes without ranking accounts in the engine:
+    ``received``: ``scope, community, period_s, replies, accounts`` = how many accounts received exactly
+    ``replies`` (> 0) non-self replies in the group; ``population``: ``scope, community, period_s, n`` = accounts
+    that posted or received a reply in the group. Zeros are n − Σ accounts (see ``histogram_ranks``).
+    Posts and replies are each grouped once by (platform, account, community, period); ``materialize`` (e.g.
+    ``Engine.materialize``) keeps those two tables for the three scopes."""
+    keep = materialize or (lambda t: t)
+    p = posts.filter(posts.author_id.notnull())
+    p = p.mutate(period_s=period_key(p.created_at, period))
+    act = keep(p.group_by(["platform", "author_id", "community", "period_s"]).agg(n_posts=p.count()))
+    e = edges.filter(~edges.is_self)
+    e = e.mutate(period_s=period_key(e.created_at, period))
+    rec = keep(e.group_by(["platform", e.target.name("author_id"), "community", "period_s"]).agg(
+        replies=e.count()))
+    rec_parts, pop_parts = [], []
+    for scope, by in (("overall", []), ("community", ["community"]), ("period", ["period_s"])):
+        received = rec.group_by([*by, "platform", "author_id"]).agg(replies=rec.replies.sum())
+        hist = received.group_by([*by, "replies"]).agg(accounts=received.count())
+        mine = act.select(*by, "platform", "author_id")
+        people = mine.union(rec.select(*by, "platform", "author_id").cast(mine.schema()), distinct=True)
+        pop = people.group_by(by).agg(n=people.count()) if by else people.agg(n=people.count())
+
+        def tag(t: ibis.Table, scope: str = scope, by: list[str] = by) -> dict[str, ibis.Value]:
+            return {"scope": ibis.literal(scope, "string"),
+                    "community": t.community.cast("string") if "community" in by else ibis.null("string"),
+                    "period_s": t.period_s.cast("int64") if "period_s" in by else ibis.null("int64")}
+
+        rec_parts.append(hist.select(**tag(hist), replies=hist.replies.cast("int64"),
+                                     accounts=hist.accounts.cast("int64")))
+        pop_parts.append(pop.select(**tag(pop), n=pop.n.cast("int64")))
+    return ibis.union(*rec_parts, distinct=False), ibis.union(*pop_parts, distinct=False)
+
+
+def histogram_ranks(received: pa.Table, population: pa.Table, by: Sequence[str] = GROUP,
+                    points: int = LORENZ_POINTS) -> pa.Table:
+    """The rows ``group_ranks`` would return (``*by, i, n, cum, total, sum_ix, top_sum, max``), computed exactly in
+    integers from executed ``scoped_histograms``: within a group, accounts sorted by replies form runs of equal
+    value v (zeros first); a run of m accounts after s others adds v·(m·s + m(m+1)/2) to Σ i·xᵢ; the kept Lorenz
+    ranks are i = ⌈p·n/P⌉ for p = 1…P (exactly the ranks where ⌊i·P/n⌋ changes), cum(i) = the replies of the
+    runs before i's run + (i − s)·v."""
+    by = list(by)
+    pop = population.filter(pc.greater(population.column("n"), 0))
+    key = _group_key(pop, by)
+    rec_key = _group_key(received, by)
+    pos = pc.index_in(rec_key, value_set=key).to_numpy(zero_copy_only=False)
+    n_g = pop.column("n").to_numpy(zero_copy_only=False).astype(np.int64)
+    g_rec = np.asarray(pos, dtype=np.int64)
+    v_rec = received.column("replies").to_numpy(zero_copy_only=False).astype(np.int64)
+    m_rec = received.column("accounts").to_numpy(zero_copy_only=False).astype(np.int64)
+    n_groups = n_g.size
+    zeros = n_g - np.bincount(g_rec, weights=m_rec, minlength=n_groups).astype(np.int64)
+    gid = np.concatenate([np.arange(n_groups, dtype=np.int64), g_rec])
+    v = np.concatenate([np.zeros(n_groups, np.int64), v_rec])
+    m = np.concatenate([zeros, m_rec])
+    order = np.lexsort((v, gid))
+    gid, v, m = gid[order], v[order], m[order]
+    keep = m > 0
+    gid, v, m = gid[keep], v[keep], m[keep]
+    start = np.searchsorted(gid, np.arange(n_groups), side="left")
+    cm = np.cumsum(m)
+    cx = np.cumsum(m * v)
+    base_m = np.where(start > 0, cm[np.maximum(start - 1, 0)], 0)
+    base_x = np.where(start > 0, cx[np.maximum(start - 1, 0)], 0)
+    s = cm - m - base_m[gid]  # accounts before the run, within its group
+    c = cx - m * v - base_x[gid]  # replies before the run
+    total = np.bincount(gid, weights=m * v, minlength=n_groups).astype(np.int64)
+    sum_ix = np.bincount(gid, weights=v * (m * s + m * (m + 1) // 2), minlength=n_groups).astype(np.int64)
+    k = (n_g + 99) // 100
+    cut = n_g[gid] - k[gid]
+    overlap = np.clip(s + m - np.maximum(s, cut), 0, None)
+    top_sum = np.bincount(gid, weights=v * overlap, minlength=n_groups).astype(np.int64)
+    mx = np.zeros(n_groups, np.int64)
+    np.maximum.at(mx, gid, v)
+    # kept ranks: min(n, P) per group
+    count = np.minimum(n_g, points)
+    owner = np.repeat(np.arange(n_groups, dtype=np.int64), count)
+    p = np.arange(owner.size, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count) + 1
+    n_o = n_g[owner]
+    i = np.where(n_o <= points, p, (p * n_o + points - 1) // points)
+    upper = gid * (int(n_g.max(initial=0)) + 1) + s + m  # runs' last rank, made global per group
+    run = np.searchsorted(upper, owner * (int(n_g.max(initial=0)) + 1) + i, side="left")
+    cum = c[run] + (i - s[run]) * v[run]
+    out = {b: pop.column(b).take(pa.array(owner)) for b in by}
+    out.update(i=pa.array(i, pa.int64()), n=pa.array(n_o, pa.int64()), cum=pa.array(cum, pa.int64()),
+               total=pa.array(total[owner], pa.int64()), sum_ix=pa.array(sum_ix[owner], pa.int64()),
+               top_sum=pa.array(top_sum[owner], pa.int64()), max=pa.array(mx[owner], pa.int64()))
+    return pa.table(out)
+
+
+def _group_key(table: pa.Table, by: Sequence[str]) -> pa.Array:
+    """One string per row identifying its group (nulls distinct from every value)."""
+    parts = [pc.fill_null(pc.cast(table.column(b), pa.string()), "\x00") for b in by]
+    key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
+
+
 def compute(posts: ibis.Table, edges: ibis.Table, execute: Any, period: str = "month",
-            points: int = LORENZ_POINTS) -> tuple[pa.Table, pa.Table]:
-    """Inequality per scope (overall, community, period) and Lorenz points, in one query through ``execute``.
+            points: int = LORENZ_POINTS, materialize: Any = None) -> tuple[pa.Table, pa.Table]:
+    """Inequality per scope (overall, community, period) and Lorenz points, from two small engine queries.
 
     Returns ``(inequality, lorenz)``: ``scope, community, period, n, total, sum_ix, top_sum, max, gini,
-    top1_share`` and ``scope, community, period, x, y`` (period = ISO date of the period start).
+    top1_share`` and ``scope, community, period, x, y`` (period = ISO date of the period start). The numbers equal
+    ``finish(group_ranks(scoped_counts(...)))`` (the engine-side ranking, kept as the reference definition).
     """
-    ranks = execute(group_ranks(scoped_counts(posts, edges, period), GROUP, points))
+    received, population = scoped_histograms(posts, edges, period, materialize)
+    ranks = histogram_ranks(execute(received), execute(population), GROUP, points)
     stamp = pc.multiply(ranks.column("period_s"), 1_000_000).cast(pa.timestamp("us", tz="UTC"))
     ranks = ranks.set_column(ranks.column_names.index("period_s"), "period", period_labels(stamp))
     agg, lorenz = finish(ranks, list(_GROUP_COLS))
     return agg, lorenz
+
+
+def reference(posts: ibis.Table, edges: ibis.Table, execute: Any, period: str = "month",
+              points: int = LORENZ_POINTS) -> tuple[pa.Table, pa.Table]:
+    """``compute`` with every account ranked in the engine (window functions): slower, the reference."""
+    ranks = execute(group_ranks(scoped_counts(posts, edges, period), GROUP, points))
+    stamp = pc.multiply(ranks.column("period_s"), 1_000_000).cast(pa.timestamp("us", tz="UTC"))
+    ranks = ranks.set_column(ranks.column_names.index("period_s"), "period", period_labels(stamp))
+    return finish(ranks, list(_GROUP_COLS))
 
 
 def summarise(inequality: pa.Table) -> dict[str, Any]:
@@ -170,5 +279,6 @@ def run(ctx: AuditContext) -> Any:
     """Section ``inequality``: tables ``inequality`` and ``lorenz``, headline numbers in the summary."""
     from .context import SectionResult
 
-    inequality, lorenz = compute(ctx.posts, ctx.edges, ctx.execute, period=ctx.params.period)
+    inequality, lorenz = compute(ctx.posts, ctx.edges, ctx.execute, period=ctx.params.period,
+                                 materialize=ctx.engine.materialize)
     return SectionResult(tables={"inequality": inequality, "lorenz": lorenz}, summary=summarise(inequality))

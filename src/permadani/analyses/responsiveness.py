@@ -28,8 +28,9 @@ from typing import Any
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .bootstrap import cluster_bootstrap, newcombe, union, wilson
+from .bootstrap import cluster_bootstrap, cluster_index, newcombe, union, wilson
 from .context import AuditContext, SectionResult
 from .replies import join_on, seconds
 from .tiers import TIERS
@@ -97,29 +98,30 @@ def nearest_rank(values: np.ndarray, counts: np.ndarray, p: float) -> float | No
     return float(values[int(np.searchsorted(np.cumsum(counts), rank))])
 
 
+def _cluster_cells(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(cell, cluster, replies, answered) per bootstrap row from ``cluster_counts`` output: one row per input row
+    in its tier cell, plus one in the newcomer cell for newcomer rows; clusters = (platform, replier)."""
+    cluster = cluster_index(table.column("platform"), table.column("replier"))
+    tiers = pa.array(list(TIERS), pa.string())
+    rt = pc.index_in(table.column("replier_tier"), value_set=tiers).to_numpy(zero_copy_only=False)
+    tt = pc.index_in(table.column("target_tier"), value_set=tiers).to_numpy(zero_copy_only=False)
+    new = pc.fill_null(table.column("is_newcomer"), False).to_numpy(zero_copy_only=False).astype(bool)
+    n = table.column("replies").to_numpy(zero_copy_only=False).astype(np.int64)
+    k = table.column("answered").to_numpy(zero_copy_only=False).astype(np.int64)
+    own = rt.astype(np.int64) * len(TO) + tt.astype(np.int64)
+    newcomer = FROM.index("newcomer") * len(TO) + tt[new].astype(np.int64)
+    return (np.concatenate([own, newcomer]), np.concatenate([cluster, cluster[new]]),
+            np.concatenate([n, n[new]]), np.concatenate([k, k[new]]))
+
+
 def matrix_with_ci(table: pa.Table, n_boot: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
                                                                      pa.Table]:
     """Matrix rows, gap rows and the replicate table from ``cluster_counts`` output (see module docstring)."""
-    rows = table.to_pydict()
     cell_index = {c: i for i, c in enumerate(CELLS)}
-    clusters: dict[tuple[str, str], int] = {}
-    cl, ce, nn, kk = [], [], [], []
-    for platform, replier, rtier, ttier, new, n, k in zip(
-            rows["platform"], rows["replier"], rows["replier_tier"], rows["target_tier"], rows["is_newcomer"],
-            rows["replies"], rows["answered"], strict=True):
-        c = clusters.setdefault((platform, replier), len(clusters))
-        froms = [rtier, "newcomer"] if new else [rtier]
-        for f in froms:
-            cl.append(c)
-            ce.append(cell_index[(f, ttier)])
-            nn.append(n)
-            kk.append(k)
-    n_arr, k_arr, ce_arr = np.array(nn, dtype=np.int64), np.array(kk, dtype=np.int64), np.array(ce, dtype=np.int64)
-    replies = np.bincount(ce_arr, weights=n_arr, minlength=len(CELLS)).astype(np.int64) if nn else \
-        np.zeros(len(CELLS), np.int64)
-    answered = np.bincount(ce_arr, weights=k_arr, minlength=len(CELLS)).astype(np.int64) if kk else \
-        np.zeros(len(CELLS), np.int64)
-    reps = cluster_bootstrap(np.array(cl, dtype=np.int64), ce_arr, n_arr, k_arr, len(CELLS), n_boot, seed)
+    ce_arr, cl_arr, n_arr, k_arr = _cluster_cells(table)
+    replies = np.bincount(ce_arr, weights=n_arr, minlength=len(CELLS)).astype(np.int64)
+    answered = np.bincount(ce_arr, weights=k_arr, minlength=len(CELLS)).astype(np.int64)
+    reps = cluster_bootstrap(cl_arr, ce_arr, n_arr, k_arr, len(CELLS), n_boot, seed)
     boot = reps.interval()
     cis = [union(boot[i], wilson(float(answered[i]), float(replies[i]))) for i in range(len(CELLS))]
     matrix = []

@@ -126,12 +126,16 @@ def period_tiers_expr(posts: ibis.Table, accounts: ibis.Table, edges: ibis.Table
     from .tiers import assign_tiers
 
     p = posts.filter(posts.author_id.notnull())
-    p = p.mutate(platform=p.platform.concat(_SEP, period_key(p.created_at, period).cast("string")))
+    p = p.mutate(period_s=period_key(p.created_at, period))
+    if measure != "seniority":
+        # one row per account and period first (the status formulas only need the first post and the score
+        # sum; seniority also needs the last post of all, so it keeps the posts), then the composite key
+        p = p.group_by(["platform", "author_id", "period_s"]).aggregate(
+            created_at=p.created_at.min(), score=p.score.fill_null(0).sum())
+    p = p.mutate(k_platform=p.platform, composite=p.platform.concat(_SEP, p.period_s.cast("string")))
+    keys = p.select("k_platform", k_author=p.author_id, composite=p.composite).distinct()
+    p = p.mutate(platform=p.composite)
     e = edges.mutate(platform=edges.platform.concat(_SEP, period_key(edges.created_at, period).cast("string")))
-    keys = posts.filter(posts.author_id.notnull())
-    keys = keys.select(k_platform=keys.platform, k_author=keys.author_id,
-                       composite=keys.platform.concat(_SEP, period_key(keys.created_at, period).cast("string")))
-    keys = keys.distinct()
     a = accounts.join(keys, [accounts.platform == keys.k_platform, accounts.author_id == keys.k_author])
     a = a.select(*[a[c] if c != "platform" else a.composite.name("platform") for c in accounts.columns])
     scores = status_scores(p, a, e, measure, engine)

@@ -92,12 +92,10 @@ def _slope_ci(x: np.ndarray, y_obs: np.ndarray, y_reps: np.ndarray, w: np.ndarra
 def compute(counts: pa.Table, period: str = "month", n_boot: int = 200, seed: int = 0
             ) -> tuple[pa.Table, dict[str, Any]]:
     """Trend table (``TREND_SCHEMA``) and slope summaries from executed ``trend_counts``."""
-    from .bootstrap import cluster_bootstrap
+    from .bootstrap import cluster_bootstrap, cluster_index
 
     c = counts.sort_by([(k, "ascending") for k in ("platform", "period_s", "replier", "replier_tier",
                                                    "target_tier")])
-    plat = c.column("platform").to_pylist()
-    repl = c.column("replier").to_pylist()
     ps = c.column("period_s").to_numpy(zero_copy_only=False).astype(np.int64)
     rt = np.asarray(c.column("replier_tier").to_pylist(), dtype=object)
     tt = np.asarray(c.column("target_tier").to_pylist(), dtype=object)
@@ -106,9 +104,7 @@ def compute(counts: pa.Table, period: str = "month", n_boot: int = 200, seed: in
     periods = np.unique(ps)
     p_idx = np.searchsorted(periods, ps)
     n_p = periods.size
-    cluster_ids: dict[tuple[str, str], int] = {}
-    cl = np.array([cluster_ids.setdefault((p, r), len(cluster_ids)) for p, r in zip(plat, repl, strict=True)],
-                  dtype=np.int64)
+    cl = cluster_index(c.column("platform"), c.column("replier"))
     cross = (rt != tt).astype(np.int64)
     # gap cells: 2·period + (0 upper→upper, 1 lower→upper)
     to_upper = (tt == "upper") & ((rt == "upper") | (rt == "lower"))

@@ -25,6 +25,18 @@ def _params(status: str | None, window_days: float, upper: float, middle: float,
     return AuditParams(status=status, window_days=window_days, upper=upper, middle=middle, **extra)
 
 
+def _engine(name: str, memory_limit: str | None, temp_dir: Path | None, threads: int | None,
+            spark_master: str | None) -> Any:
+    """An open engine with the user's settings (the caller closes it), or the bare name when nothing was set."""
+    from ..engine import connect
+
+    if name == "duckdb" and (memory_limit or temp_dir or threads):
+        return connect("duckdb", memory_limit=memory_limit, temp_directory=temp_dir, threads=threads)
+    if name == "pyspark" and spark_master:
+        return connect("pyspark", master=spark_master)
+    return name
+
+
 def audit(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (from 'permadani ingest' or 'synth').")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Results folder to write.")] = None,
@@ -35,14 +47,34 @@ def audit(
     middle: MiddleOption = 0.09,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates for the 95 % intervals.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    memory_limit: Annotated[str | None, typer.Option(
+        "--memory-limit", help="DuckDB: memory cap, e.g. 8GB; joins, aggregates and sorts spill to disk beyond it "
+                               "(default: 80 % of RAM).")] = None,
+    temp_dir: Annotated[Path | None, typer.Option(
+        "--temp-dir", help="DuckDB: folder for spilled data (default: .tmp in the working directory).")] = None,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", min=1, help="DuckDB: worker threads (default: one per core).")] = None,
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", envvar="PERMADANI_SPARK_MASTER",
+        help="PySpark: master URL, e.g. spark://host:7077 or yarn (default local[2]; env PERMADANI_SPARK_MASTER).",
+    )] = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Run every analysis: tiers, responsiveness (who answers whom, with 95 % CIs), account cards, structure."""
+    """Run every analysis: tiers, responsiveness (who answers whom, with 95 % CIs), account cards, structure.
+
+    DuckDB (default) insertion order is not preserved and memory is capped by --memory-limit (spilling to
+    --temp-dir); --engine pyspark runs the same expressions on Spark (--spark-master for a cluster).
+    """
     params = _params(status, window_days, upper, middle, n_boot=n_boot, seed=seed)
-    result = audit_api(dataset, output, engine=engine, params=params, progress=RichProgress(quiet))
+    eng = _engine(engine, memory_limit, temp_dir, threads, spark_master)
+    try:
+        result = audit_api(dataset, output, engine=eng, params=params, progress=RichProgress(quiet))
+    finally:
+        if not isinstance(eng, str):
+            eng.close()
     if json_out:
-        print_json(result.summary)
+        print_json(result.document())
     if not quiet:
         from ..report.terminal import print_summary
 

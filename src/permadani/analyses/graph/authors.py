@@ -35,17 +35,21 @@ class AuthorGraph:
 
     def vertex_ids(self, platform: pa.Array | pa.ChunkedArray, author_id: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Vertex id of each (platform, author_id); −1 when the account is not in the graph."""
-        keys = pc.binary_join_element_wise(platform, author_id, _SEP)
-        own = pc.binary_join_element_wise(self.nodes.column("platform"), self.nodes.column("author_id"), _SEP)
-        idx = pc.index_in(keys, value_set=own)
-        return pc.fill_null(idx, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return vertex_ids(self.nodes, platform, author_id)
 
 
-def author_graph(pairs: pa.Table) -> AuthorGraph:
-    """Undirected simple graph from executed ``undirected_pairs`` rows (``platform, a, b``).
+def vertex_ids(nodes: pa.Table, platform: pa.Array | pa.ChunkedArray, author_id: pa.Array | pa.ChunkedArray
+               ) -> np.ndarray:
+    """Row of ``nodes`` (the vertex id) of each (platform, author_id); −1 when the account is not a vertex."""
+    keys = pc.binary_join_element_wise(platform, author_id, _SEP)
+    own = pc.binary_join_element_wise(nodes.column("platform"), nodes.column("author_id"), _SEP)
+    idx = pc.index_in(keys, value_set=own)
+    return pc.fill_null(idx, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
-    Duplicate pairs and self loops in the input are dropped, so any edge table with those columns works.
-    """
+
+def author_edges(pairs: pa.Table) -> tuple[pa.Table, np.ndarray]:
+    """(``nodes``, edges) of the undirected simple graph of executed ``undirected_pairs`` rows: ``nodes`` as in
+    ``AuthorGraph``, edges an (E, 2) int64 array of vertex ids (lower id first, sorted, no loops or duplicates)."""
     platform = pairs.column("platform").combine_chunks().cast(pa.string())
     a = pairs.column("a").combine_chunks().cast(pa.string())
     b = pairs.column("b").combine_chunks().cast(pa.string())
@@ -57,11 +61,21 @@ def author_graph(pairs: pa.Table) -> AuthorGraph:
     ib = pc.index_in(kb, value_set=keys).to_numpy(zero_copy_only=False).astype(np.int64)
     lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
     keep = lo != hi
-    pair_ids = np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0) if keep.any() else np.empty((0, 2), np.int64)
-    graph = ig.Graph(n=len(keys), edges=pair_ids.tolist(), directed=False)
+    n = max(len(keys), 1)
+    codes = np.unique(lo[keep] * n + hi[keep])  # one int64 per pair: sorting it sorts the pairs
+    edges = np.stack([codes // n, codes % n], axis=1) if codes.size else np.empty((0, 2), np.int64)
     split = pc.split_pattern(keys, _SEP, max_splits=1)
     nodes = pa.table({"platform": pc.list_element(split, 0), "author_id": pc.list_element(split, 1)})
-    return AuthorGraph(graph=graph, nodes=nodes)
+    return nodes, edges
+
+
+def author_graph(pairs: pa.Table) -> AuthorGraph:
+    """Undirected simple graph from executed ``undirected_pairs`` rows (``platform, a, b``).
+
+    Duplicate pairs and self loops in the input are dropped, so any edge table with those columns works.
+    """
+    nodes, edges = author_edges(pairs)
+    return AuthorGraph(graph=ig.Graph(n=nodes.num_rows, edges=edges.tolist(), directed=False), nodes=nodes)
 
 
 def edge_array(graph: ig.Graph) -> np.ndarray:

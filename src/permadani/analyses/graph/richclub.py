@@ -14,8 +14,12 @@ Normalisation: S degree-preserving rewirings of the graph (igraph ``Graph.rewire
 
 Practicality on big graphs: degree thresholds are at most ``max_k`` values evenly spaced over the distinct degrees
 whose club still has ≥ ``min_club`` members; each null sample gets ``rewire_factor``·|E| trials, the total trials
-are capped by ``trial_budget`` (fewer samples first, never fewer than ``min_nulls``, then fewer trials per sample);
-the summary records samples, trials per sample and trials per edge.
+are capped by ``trial_budget`` (10⁷: fewer samples first, never fewer than ``min_nulls``, then fewer trials per
+sample); the summary records samples, trials per sample and trials per edge (below 10 on big graphs: a sample
+then keeps ≈ e^(−2·trials/edge) of the observed edges, which pulls ρ towards 1, i.e. errs on the side of "no
+rich club"). The observed curves are numpy on the edge list; when the null needs more than
+``background_trials`` trials, the audit runs it in one spawned worker process while the other sections run
+(``start``), and the summary says so. Same seed, same samples, wherever they ran.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..structure import clean, sort_table
-from .authors import AuthorGraph, author_graph, edge_array, undirected_pairs
+from .authors import author_edges, edge_array, undirected_pairs, vertex_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..context import AuditContext
@@ -52,8 +56,9 @@ class RichClubOptions:
     max_k: int = 30
     min_club: int = 3
     rewire_factor: float = 10.0
-    trial_budget: int = 20_000_000
+    trial_budget: int = 10_000_000
     min_nulls: int = 3
+    background_trials: int = 2_000_000
     fractions: tuple[float, ...] = field(default=FRACTIONS)
 
 
@@ -145,30 +150,17 @@ def _band(phi: np.ndarray, nulls: np.ndarray) -> dict[str, np.ndarray]:
     return {"phi_null": mean, "rho": rho, "rho_low": low, "rho_high": high, "p_value": p}
 
 
-def rich_club(graph: ig.Graph, status: np.ndarray | None = None,
-              opts: RichClubOptions | None = None) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
-    """Rich-club curves of one graph: ``({"degree": {...}, "status": {...}}, info)``.
-
-    Each curve maps ``threshold`` (k, or fraction r), ``nodes``, ``edges``, ``phi`` and the ``_band`` columns to
-    arrays. ``status`` (one float per vertex, NaN unknown) enables the status curve.
-    """
-    opts = opts or RichClubOptions()
-    edges = edge_array(graph)
+def null_phis(edges: np.ndarray, n_vertices: int, ks: np.ndarray, rank: np.ndarray | None, sizes: np.ndarray,
+              samples: int, trials: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """φ of the degree clubs ``ks`` (and of the status clubs of ``sizes`` when ``rank`` is given) in ``samples``
+    independent rewirings of the graph (each: a fresh copy, ``trials`` igraph ``rewire`` trials, mode "simple"),
+    igraph's random numbers drawn from ``random.Random(seed)``. Returns arrays (samples, len(ks)) and
+    (samples, len(sizes)) | None. Top-level and picklable: the audit may run it in a worker process."""
+    graph = ig.Graph(n=n_vertices, edges=edges.tolist(), directed=False)
     degrees = np.asarray(graph.degree(), dtype=np.int64)
-    ks = degree_thresholds(degrees, opts.max_k, opts.min_club)
-    n_k, e_k, phi_k = phi_by_degree(degrees, edges, ks)
-    curves: dict[str, dict[str, np.ndarray]] = {
-        "degree": {"threshold": ks.astype(float), "nodes": n_k, "edges": e_k, "phi": phi_k}}
-    rank = None
-    if status is not None:
-        rank = status_rank(status)
-        fr, sizes = club_sizes(graph.vcount(), opts.fractions, opts.min_club)
-        e_m, phi_m = phi_by_rank(rank, edges, sizes)
-        curves["status"] = {"threshold": fr, "nodes": sizes, "edges": e_m, "phi": phi_m}
-    samples, trials = null_plan(len(edges), opts)
     null_k = np.empty((samples, ks.size))
-    null_m = np.empty((samples, curves["status"]["nodes"].size)) if rank is not None else None
-    rng = random.Random(opts.seed)
+    null_m = np.empty((samples, sizes.size)) if rank is not None else None
+    rng = random.Random(seed)
     try:
         ig.set_random_number_generator(rng)
         for i in range(samples):
@@ -177,40 +169,106 @@ def rich_club(graph: ig.Graph, status: np.ndarray | None = None,
             he = edge_array(h)
             null_k[i] = phi_by_degree(degrees, he, ks)[2]
             if null_m is not None and rank is not None:
-                null_m[i] = phi_by_rank(rank, he, curves["status"]["nodes"])[1]
+                null_m[i] = phi_by_rank(rank, he, sizes)[1]
     finally:
         ig.set_random_number_generator(random)
-    curves["degree"].update(_band(phi_k, null_k))
-    if null_m is not None:
-        curves["status"].update(_band(curves["status"]["phi"], null_m))
-    info = {"nodes": graph.vcount(), "edges": len(edges), "max_degree": int(degrees.max()) if degrees.size else 0,
+    return null_k, null_m
+
+
+@dataclass
+class _Prepared:
+    """One graph's observed curves and its null plan; ``nulls`` is a Future while a worker computes them."""
+
+    curves: dict[str, dict[str, np.ndarray]]
+    info: dict[str, Any]
+    args: tuple[Any, ...]
+    nulls: Any = None
+
+
+def _prepare(edges: np.ndarray, n_vertices: int, status: np.ndarray | None, opts: RichClubOptions) -> _Prepared:
+    degrees = np.bincount(edges.ravel(), minlength=n_vertices).astype(np.int64) if len(edges) else \
+        np.zeros(n_vertices, np.int64)
+    ks = degree_thresholds(degrees, opts.max_k, opts.min_club)
+    n_k, e_k, phi_k = phi_by_degree(degrees, edges, ks)
+    curves: dict[str, dict[str, np.ndarray]] = {
+        "degree": {"threshold": ks.astype(float), "nodes": n_k, "edges": e_k, "phi": phi_k}}
+    rank = None
+    sizes = np.empty(0, np.int64)
+    if status is not None:
+        rank = status_rank(status)
+        fr, sizes = club_sizes(n_vertices, opts.fractions, opts.min_club)
+        e_m, phi_m = phi_by_rank(rank, edges, sizes)
+        curves["status"] = {"threshold": fr, "nodes": sizes, "edges": e_m, "phi": phi_m}
+    samples, trials = null_plan(len(edges), opts)
+    info = {"nodes": n_vertices, "edges": len(edges), "max_degree": int(degrees.max()) if degrees.size else 0,
             "k_values": int(ks.size), "null_samples": samples, "null_samples_requested": opts.nulls,
             "trials_per_sample": trials, "trials_per_edge": trials / len(edges) if len(edges) else 0.0,
-            "seed": opts.seed}
-    return curves, info
+            "trial_budget": opts.trial_budget, "seed": opts.seed}
+    return _Prepared(curves, info, (edges, n_vertices, ks, rank, sizes, samples, trials, opts.seed))
 
 
-def compute(pairs: pa.Table, status: pa.Table | None = None,
-            opts: RichClubOptions | None = None) -> tuple[pa.Table, dict[str, Any]]:
-    """Rich-club table per platform from executed ``undirected_pairs`` and an optional status table
-    (``platform, author_id, status``). Returns ``(table, {platform: info})`` with table columns ``COLUMNS``."""
+def _finish(prep: _Prepared) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    nulls = prep.nulls
+    if nulls is None:
+        null_k, null_m = null_phis(*prep.args)
+    else:
+        null_k, null_m = nulls.result()
+        prep.info["null_ran_in"] = nulls.where
+    curves = prep.curves
+    curves["degree"].update(_band(curves["degree"]["phi"], null_k))
+    if null_m is not None and "status" in curves:
+        curves["status"].update(_band(curves["status"]["phi"], null_m))
+    return curves, prep.info
+
+
+def rich_club(graph: ig.Graph, status: np.ndarray | None = None,
+              opts: RichClubOptions | None = None) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+    """Rich-club curves of one graph: ``({"degree": {...}, "status": {...}}, info)``.
+
+    Each curve maps ``threshold`` (k, or fraction r), ``nodes``, ``edges``, ``phi`` and the ``_band`` columns to
+    arrays. ``status`` (one float per vertex, NaN unknown) enables the status curve.
+    """
+    return _finish(_prepare(edge_array(graph), graph.vcount(), status, opts or RichClubOptions()))
+
+
+def _node_status(nodes: pa.Table, platform: str, status: pa.Table | None) -> np.ndarray | None:
+    if status is None:
+        return None
+    st = status.filter(pc.equal(status.column("platform"), platform))
+    ids = vertex_ids(nodes, st.column("platform"), st.column("author_id"))
+    node_status = np.full(nodes.num_rows, np.nan)
+    vals = st.column("status").to_numpy(zero_copy_only=False).astype(float)
+    node_status[ids[ids >= 0]] = vals[ids >= 0]
+    return node_status if np.isfinite(node_status).any() else None
+
+
+def prepare(pairs: pa.Table, status: pa.Table | None = None, opts: RichClubOptions | None = None,
+            submit: Any = None) -> dict[str, _Prepared]:
+    """Observed curves per platform; ``submit(fn, *args)`` (returning an object with ``result()`` and ``where``,
+    e.g. ``nullworker.Background``) runs the null samples of graphs needing more than ``opts.background_trials``
+    rewiring trials elsewhere while the caller goes on."""
     opts = opts or RichClubOptions()
-    parts, infos = [], {}
+    out: dict[str, _Prepared] = {}
     platforms = sorted(set(pairs.column("platform").to_pylist())) if pairs.num_rows else []
     for platform in platforms:
-        ag: AuthorGraph = author_graph(pairs.filter(pc.equal(pairs.column("platform"), platform)))
-        node_status = None
-        if status is not None:
-            st = status.filter(pc.equal(status.column("platform"), platform))
-            ids = ag.vertex_ids(st.column("platform"), st.column("author_id"))
-            node_status = np.full(ag.graph.vcount(), np.nan)
-            vals = st.column("status").to_numpy(zero_copy_only=False).astype(float)
-            node_status[ids[ids >= 0]] = vals[ids >= 0]
-            if not np.isfinite(node_status).any():
-                node_status = None
-        curves, info = rich_club(ag.graph, node_status, opts)
+        nodes, edges = author_edges(pairs.filter(pc.equal(pairs.column("platform"), platform)))
+        node_status = _node_status(nodes, platform, status)
+        prep = _prepare(edges, nodes.num_rows, node_status, opts)
         if node_status is not None:
-            info["accounts_with_status"] = int(np.isfinite(node_status).sum())
+            prep.info["accounts_with_status"] = int(np.isfinite(node_status).sum())
+        samples, trials = prep.args[5], prep.args[6]
+        prep.info["null_ran_in"] = "this process"
+        if submit is not None and samples * trials > opts.background_trials:
+            prep.nulls = submit(null_phis, *prep.args)
+        out[platform] = prep
+    return out
+
+
+def finish(prepared: dict[str, _Prepared]) -> tuple[pa.Table, dict[str, Any]]:
+    """Rich-club table (columns ``COLUMNS``) and ``{platform: info}`` from ``prepare`` output (waits for nulls)."""
+    parts, infos = [], {}
+    for platform, prep in prepared.items():
+        curves, info = _finish(prep)
         infos[platform] = info
         for by, c in curves.items():
             n = len(c["threshold"])
@@ -227,6 +285,13 @@ def compute(pairs: pa.Table, status: pa.Table | None = None,
         {c: pa.array([], pa.string() if c in ("platform", "by") else
                      (pa.int64() if c in ("nodes", "edges") else pa.float64())) for c in COLUMNS})
     return sort_table(table, ["platform", "by", "threshold"]), infos
+
+
+def compute(pairs: pa.Table, status: pa.Table | None = None,
+            opts: RichClubOptions | None = None) -> tuple[pa.Table, dict[str, Any]]:
+    """Rich-club table per platform from executed ``undirected_pairs`` and an optional status table
+    (``platform, author_id, status``). Returns ``(table, {platform: info})`` with table columns ``COLUMNS``."""
+    return finish(prepare(pairs, status, opts))
 
 
 def summarise(table: pa.Table, infos: dict[str, Any], upper: float = 0.01) -> dict[str, Any]:
@@ -256,14 +321,38 @@ def _brief(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: row[k] for k in ("threshold", "nodes", "edges", "phi", "rho", "rho_low", "rho_high", "p_value")}
 
 
+def _options(ctx: AuditContext) -> RichClubOptions:
+    params = ctx.params
+    return RichClubOptions(nulls=int(getattr(params, "rich_club_nulls", 20)), seed=int(getattr(params, "seed", 0)))
+
+
+def start(ctx: AuditContext) -> None:
+    """Fetch the graph, compute the observed curves and start big null models in a worker process
+    (``nullworker``, joined by ``run`` or stopped by the audit's clean-up), so rewiring overlaps the other sections."""
+    if "rich_club_prepared" in ctx.shared:
+        return
+    from .nullworker import Background
+
+    pairs = ctx.execute(undirected_pairs(ctx.edges))
+    status = ctx.execute(ctx.tiers.select("platform", "author_id", "status"))
+
+    def submit(fn: Any, *args: Any) -> Background:
+        job = Background(args)
+        ctx.cleanups.append(job.close)
+        return job
+
+    ctx.shared["rich_club_prepared"] = prepare(pairs, status, _options(ctx), submit)
+
+
 def run(ctx: AuditContext) -> Any:
     """Section ``rich_club``: table ``rich_club`` (by degree and by status), per-platform summary."""
     from ..context import SectionResult
 
-    params = ctx.params
-    opts = RichClubOptions(nulls=int(getattr(params, "rich_club_nulls", 20)), seed=int(getattr(params, "seed", 0)))
-    pairs = ctx.execute(undirected_pairs(ctx.edges))
-    status = ctx.execute(ctx.tiers.select("platform", "author_id", "status"))
-    table, infos = compute(pairs, status, opts)
+    prepared = ctx.shared.pop("rich_club_prepared", None)
+    if prepared is None:
+        pairs = ctx.execute(undirected_pairs(ctx.edges))
+        status = ctx.execute(ctx.tiers.select("platform", "author_id", "status"))
+        prepared = prepare(pairs, status, _options(ctx))
+    table, infos = finish(prepared)
     return SectionResult(tables={"rich_club": table},
-                         summary=summarise(table, infos, upper=float(getattr(params, "upper", 0.01))))
+                         summary=summarise(table, infos, upper=float(getattr(ctx.params, "upper", 0.01))))
