@@ -7,11 +7,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .analyses.audit import AuditResult, audit
-from .analyses.cards import account
-from .analyses.context import AuditParams
+from typing import TYPE_CHECKING, Any
+
 from .dataset import Dataset
-from .engine import connect
 from .errors import (
     AdapterError,
     AnalysisError,
@@ -22,7 +20,29 @@ from .errors import (
     UsageError,
 )
 from .ingest import ingest
-from .synthetic import SynthParams, synth
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analyses.audit import AuditResult, audit
+    from .analyses.cards import account
+    from .analyses.context import AuditParams
+    from .engine import connect
+    from .synthetic import SynthParams, synth
+
+#: Names loaded on first use, so that ``import permadani`` (and every CLI start) does not import Ibis.
+_LAZY = {
+    "AuditResult": "analyses.audit", "audit": "analyses.audit", "account": "analyses.cards",
+    "AuditParams": "analyses.context", "connect": "engine", "SynthParams": "synthetic", "synth": "synthetic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'permadani' has no attribute {name!r}")
 
 
 def info(dataset: str | Dataset) -> dict:

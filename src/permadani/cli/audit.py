@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from ..analyses.audit import audit as audit_api
-from ..analyses.cards import account as account_api
-from ..analyses.context import AuditParams
-from ..synthetic import SynthParams, parse_reply_back, synthesize
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analyses.context import AuditParams
+
 from .common import EngineOption, JsonOption, QuietOption, RichProgress, err_console, out_console, print_json
 
 StatusOption = Annotated[str | None, typer.Option(
@@ -22,6 +21,8 @@ MiddleOption = Annotated[float, typer.Option("--middle", help="Share of accounts
 
 
 def _params(status: str | None, window_days: float, upper: float, middle: float, **extra: Any) -> AuditParams:
+    from ..analyses.context import AuditParams  # analyses import Ibis: load them only when a command needs them
+
     return AuditParams(status=status, window_days=window_days, upper=upper, middle=middle, **extra)
 
 
@@ -69,6 +70,8 @@ def audit(
     params = _params(status, window_days, upper, middle, n_boot=n_boot, seed=seed)
     eng = _engine(engine, memory_limit, temp_dir, threads, spark_master)
     try:
+        from ..analyses.audit import audit as audit_api
+
         result = audit_api(dataset, output, engine=eng, params=params, progress=RichProgress(quiet))
     finally:
         if not isinstance(eng, str):
@@ -104,6 +107,8 @@ def account(
     json_out: JsonOption = False,
 ) -> None:
     """One account's card: tier, status, replies received, reply-back rate by replier tier, latency."""
+    from ..analyses.cards import account as account_api
+
     card = account_api(dataset, name, engine=engine, params=_params(status, window_days, upper, middle))
     if json_out:
         print_json(card)
@@ -140,6 +145,8 @@ def synth(
     quiet: QuietOption = False,
 ) -> None:
     """Generate a community with planted effects (the truth is recorded in the dataset manifest)."""
+    from ..synthetic import SynthParams, parse_reply_back, synthesize
+
     params = SynthParams(seed=seed, accounts=accounts, threads=threads, months=months,
                          reply_back=parse_reply_back(reply_back or ""), newcomer_penalty=newcomer_penalty,
                          gap_trend=gap_trend, mobility=mobility)

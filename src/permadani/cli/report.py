@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from ..analyses.context import AuditParams
 from ..report.messages import LANGUAGES
 from .audit import MiddleOption, StatusOption, UpperOption, WindowOption
 from .common import EngineOption, JsonOption, QuietOption, RichProgress, err_console, print_json
@@ -36,6 +35,7 @@ def report(
     quiet: QuietOption = False,
 ) -> None:
     """Write the audit report: one HTML file that opens offline (no scripts, no network), in English or Indonesian."""
+    from ..analyses.context import AuditParams
     from ..report.render import report as report_api
 
     params = AuditParams(status=status, window_days=window_days, upper=upper, middle=middle)
