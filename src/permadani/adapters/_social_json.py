@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import AdapterError
 from ._io import BOM, iter_lines, open_binary, read_head
+from .base import Adapter, Batch, BatchBuilder, Probe
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".js")
 _COMPRESSED = (".gz", ".zst", ".zstd", ".bz2", ".xz")
@@ -201,3 +202,43 @@ def iter_array_items(path: Path, on_bytes: Callable[[int], None] | None = None, 
             pos = end
             if pos > chunk_size:
                 buf, pos = buf[pos:], 0
+
+
+class JsonDocumentsAdapter(Adapter):
+    """Base for adapters whose input is API response bodies or JSON lines: one file, or a folder of them.
+
+    A subclass gives ``looks_like(head)`` (cheap test on the first bytes) and ``document(builder, value, location,
+    line, raw)`` (turn one parsed document into posts / account records / rejects). This class sniffs files and
+    folders, lists the JSON files, streams the documents, and rejects the ones that cannot be parsed.
+    """
+
+    @staticmethod
+    def looks_like(head: bytes) -> bool:
+        raise NotImplementedError
+
+    @classmethod
+    def sniff(cls, probe: Probe) -> bool:
+        if probe.is_dir:
+            return sniff_folder(probe.path, probe.children, cls.looks_like)
+        return cls.looks_like(probe.head)
+
+    def files(self, path: Path) -> list[Path]:
+        return json_files(path)
+
+    def read(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Batch]:
+        for file in self.files(path):
+            builder = BatchBuilder(file, self.name, self.platform)
+            for location, line, value, raw in iter_documents(file, on_bytes):
+                if isinstance(value, Bad):
+                    builder.read += 1
+                    builder.reject(location, value.reason, raw, value.detail)
+                else:
+                    self.document(builder, value, location, line, raw)
+                if builder.full and (batch := builder.flush()):
+                    yield batch
+            if batch := builder.flush():
+                yield batch
+
+    def document(self, builder: BatchBuilder, value: Any, location: str, line: int | None, raw: bytes) -> None:
+        """Turn one parsed JSON document into rows; every record met counts in ``builder.read``."""
+        raise NotImplementedError

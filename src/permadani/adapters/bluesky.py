@@ -41,13 +41,12 @@ Mapping (platform ``bluesky``)::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from ._io import parse_time
-from ._social_json import Bad, head_text, iter_documents, json_files, sniff_folder
-from .base import Adapter, Batch, BatchBuilder, Probe
+from ._social_json import Bad, JsonDocumentsAdapter, head_text
+from .base import BatchBuilder
 
 PLATFORM = "bluesky"
 POST = "app.bsky.feed.post"
@@ -106,7 +105,7 @@ def _ref_uri(record: dict[str, Any], key: str) -> str | None:
     return None
 
 
-class BlueskyAdapter(Adapter):
+class BlueskyAdapter(JsonDocumentsAdapter):
     """Bluesky AppView responses, post records and Jetstream lines."""
 
     name = "bluesky"
@@ -114,24 +113,10 @@ class BlueskyAdapter(Adapter):
     version = "1"
     description = "Bluesky AppView JSON (feeds, threads, posts, profiles), post records, Jetstream JSON lines"
 
-    @classmethod
-    def sniff(cls, probe: Probe) -> bool:
-        if probe.is_dir:
-            return sniff_folder(probe.path, probe.children, looks_like_bluesky)
-        return looks_like_bluesky(probe.head)
+    looks_like = staticmethod(looks_like_bluesky)
 
-    def files(self, path: Path) -> list[Path]:
-        return json_files(path)
-
-    def read(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Batch]:
-        for file in self.files(path):
-            builder = BatchBuilder(file, self.name, PLATFORM)
-            for location, line, value, raw in iter_documents(file, on_bytes):
-                self._document(builder, value, location, line, raw)
-                if builder.full and (batch := builder.flush()):
-                    yield batch
-            if batch := builder.flush():
-                yield batch
+    def document(self, b: BatchBuilder, value: Any, loc: str, line: int | None, raw: bytes) -> None:
+        self._document(b, value, loc, line, raw)
 
     # -- bodies ---------------------------------------------------------------------------------------------
 

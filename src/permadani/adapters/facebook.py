@@ -46,7 +46,16 @@ from typing import Any
 
 from ..errors import AdapterError
 from ._io import parse_time, read_head
-from ._social_json import Bad, base_suffix, head_text, iter_array_items, iter_documents, json_files, sniff_folder
+from ._social_json import (
+    Bad,
+    JsonDocumentsAdapter,
+    base_suffix,
+    head_text,
+    iter_array_items,
+    iter_documents,
+    json_files,
+    sniff_folder,
+)
 from .base import Adapter, Batch, BatchBuilder, Probe
 
 PLATFORM = "facebook"
@@ -88,7 +97,7 @@ class GraphOptions:
     community: str | None = None
 
 
-class FacebookGraphAdapter(Adapter):
+class FacebookGraphAdapter(JsonDocumentsAdapter):
     """Facebook Graph API page/group feed JSON with nested comments and replies."""
 
     name = "facebook-graph"
@@ -96,35 +105,17 @@ class FacebookGraphAdapter(Adapter):
     version = "1"
     description = "Facebook Graph API feed JSON (posts with nested comments and replies)"
     Options = GraphOptions
+    looks_like = staticmethod(looks_like_graph)
 
-    @classmethod
-    def sniff(cls, probe: Probe) -> bool:
-        if probe.is_dir:
-            return sniff_folder(probe.path, probe.children, looks_like_graph)
-        return looks_like_graph(probe.head)
-
-    def files(self, path: Path) -> list[Path]:
-        return json_files(path)
-
-    def read(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Batch]:
-        for file in self.files(path):
-            b = BatchBuilder(file, self.name, PLATFORM)
-            for loc, line, value, raw in iter_documents(file, on_bytes):
-                if isinstance(value, Bad):
-                    b.read += 1
-                    b.reject(loc, value.reason, raw, value.detail)
-                elif isinstance(value, dict) and isinstance(value.get("data"), list):
-                    for i, post in enumerate(value["data"]):
-                        self._node(b, post, f"{loc} data[{i}]", line, None, None)
-                elif isinstance(value, dict) and "created_time" in value:
-                    self._node(b, value, loc, line, None, None)
-                else:
-                    b.read += 1
-                    b.reject(loc, "unsupported-kind", _excerpt(value), "not a Graph API feed page or post")
-                if b.full and (batch := b.flush()):
-                    yield batch
-            if batch := b.flush():
-                yield batch
+    def document(self, b: BatchBuilder, value: Any, loc: str, line: int | None, raw: bytes) -> None:
+        if isinstance(value, dict) and isinstance(value.get("data"), list):
+            for i, post in enumerate(value["data"]):
+                self._node(b, post, f"{loc} data[{i}]", line, None, None)
+        elif isinstance(value, dict) and "created_time" in value:
+            self._node(b, value, loc, line, None, None)
+        else:
+            b.read += 1
+            b.reject(loc, "unsupported-kind", _excerpt(value), "not a Graph API feed page or post")
 
     def _node(self, b: BatchBuilder, node: Any, loc: str, line: int | None, parent: str | None,
               thread: tuple[str, str | None] | None) -> None:

@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ._io import open_binary, parse_time
-from ._social_json import Bad, base_suffix, head_text, iter_documents, json_files, sniff_folder
+from ._social_json import JsonDocumentsAdapter, base_suffix, head_text, sniff_folder
 from .base import Adapter, Batch, BatchBuilder, Probe
 
 PLATFORM = "googleplus"
@@ -90,7 +90,7 @@ def _community(post: dict[str, Any]) -> str | None:
     return None
 
 
-class GooglePlusAdapter(Adapter):
+class GooglePlusAdapter(JsonDocumentsAdapter):
     """Google+ Takeout Stream posts in JSON."""
 
     name = "googleplus"
@@ -98,28 +98,10 @@ class GooglePlusAdapter(Adapter):
     version = "1"
     description = "Google+ Takeout Stream posts (JSON, one post per file)"
 
-    @classmethod
-    def sniff(cls, probe: Probe) -> bool:
-        if probe.is_dir:
-            return sniff_folder(probe.path, probe.children, looks_like_gplus_json)
-        return looks_like_gplus_json(probe.head)
+    looks_like = staticmethod(looks_like_gplus_json)
 
-    def files(self, path: Path) -> list[Path]:
-        return json_files(path)
-
-    def read(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Batch]:
-        for file in self.files(path):
-            b = BatchBuilder(file, self.name, PLATFORM)
-            for loc, line, value, raw in iter_documents(file, on_bytes):
-                if isinstance(value, Bad):
-                    b.read += 1
-                    b.reject(loc, value.reason, raw, value.detail)
-                else:
-                    self._post(b, value, loc, line)
-                if b.full and (batch := b.flush()):
-                    yield batch
-            if batch := b.flush():
-                yield batch
+    def document(self, b: BatchBuilder, value: Any, loc: str, line: int | None, raw: bytes) -> None:
+        self._post(b, value, loc, line)
 
     def _post(self, b: BatchBuilder, post: Any, loc: str, line: int | None) -> None:
         b.read += 1

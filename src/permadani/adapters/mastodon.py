@@ -38,15 +38,13 @@ created_at, bot); Account bodies are account records (``source_file`` set; repea
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from ._io import parse_time
-from ._social_json import Bad, head_text, iter_documents, json_files, sniff_folder
-from .base import Adapter, Batch, BatchBuilder, Probe
+from ._social_json import Bad, JsonDocumentsAdapter, head_text
+from .base import BatchBuilder
 
 PLATFORM = "mastodon"
 
@@ -173,7 +171,7 @@ def _quoted(status: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-class MastodonAdapter(Adapter):
+class MastodonAdapter(JsonDocumentsAdapter):
     """Mastodon API v1 JSON bodies: statuses, contexts and accounts."""
 
     name = "mastodon"
@@ -182,24 +180,10 @@ class MastodonAdapter(Adapter):
     description = "Mastodon REST API v1 JSON bodies (statuses, timelines, contexts, accounts)"
     Options = MastodonOptions
 
-    @classmethod
-    def sniff(cls, probe: Probe) -> bool:
-        if probe.is_dir:
-            return sniff_folder(probe.path, probe.children, looks_like_mastodon)
-        return looks_like_mastodon(probe.head)
+    looks_like = staticmethod(looks_like_mastodon)
 
-    def files(self, path: Path) -> list[Path]:
-        return json_files(path)
-
-    def read(self, path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Batch]:
-        for file in self.files(path):
-            builder = BatchBuilder(file, self.name, PLATFORM)
-            for location, line, value, raw in iter_documents(file, on_bytes):
-                self._document(builder, value, location, line, raw)
-                if builder.full and (batch := builder.flush()):
-                    yield batch
-            if batch := builder.flush():
-                yield batch
+    def document(self, builder: BatchBuilder, value: Any, location: str, line: int | None, raw: bytes) -> None:
+        self._document(builder, value, location, line, raw)
 
     def _document(self, builder: BatchBuilder, value: Any, location: str, line: int | None, raw: bytes) -> None:
         if isinstance(value, Bad):

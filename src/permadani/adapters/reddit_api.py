@@ -37,7 +37,7 @@ from .. import schema
 from ..errors import AdapterError
 from ._io import BOM, excerpt, iter_lines, open_binary
 from .base import Adapter, Batch, Probe
-from .reddit_pushshift import (
+from .reddit_records import (
     ANONYMOUS,
     KNOWN_BOTS,
     MAX_EPOCH,
