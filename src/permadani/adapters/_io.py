@@ -146,7 +146,7 @@ def open_binary(path: Path, on_bytes: Callable[[int], None] | None = None) -> Bi
     kind = compression_of(path)
     raw: BinaryIO = CountingReader(open(path, "rb"), on_bytes)  # type: ignore[assignment]
     if kind is None:
-        return io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type]
+        return io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type,type-var]
     if kind == "zstd":
         return io.BufferedReader(CheckedZstdReader(raw, path), CHUNK)  # type: ignore[arg-type]
     if kind == "gzip":

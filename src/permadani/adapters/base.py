@@ -119,7 +119,7 @@ class BatchBuilder:
         unknown = set(fields) - set(_POST_FIELDS)
         if unknown:
             raise TypeError(f"unknown post fields: {sorted(unknown)}")
-        row = {k: None for k in _POST_FIELDS}
+        row: dict[str, Any] = {k: None for k in _POST_FIELDS}
         row.update(fields)
         row["post_id"] = str(post_id)
         row["platform"] = platform or self.platform
@@ -140,7 +140,7 @@ class BatchBuilder:
         unknown = set(fields) - set(_ACCOUNT_FIELDS)
         if unknown:
             raise TypeError(f"unknown account fields: {sorted(unknown)}")
-        row = {k: None for k in _ACCOUNT_FIELDS}
+        row: dict[str, Any] = {k: None for k in _ACCOUNT_FIELDS}
         row.update(fields)
         row["author_id"] = str(author_id)
         row["platform"] = platform or self.platform

@@ -348,10 +348,10 @@ class PushshiftAdapter(Adapter):
             return (pa.concat_tables(pieces) if pieces else raw.slice(0, 0), pa.array(np.concatenate(numbers)
                     if numbers else np.empty(0, np.int64)), rejects, n)
         keep = np.flatnonzero(clean)
-        numbers = np.concatenate([keep + first, slow_lines.to_numpy()])
-        order = pa.array(np.argsort(numbers, kind="stable"))
+        line_numbers = np.concatenate([keep + first, slow_lines.to_numpy()])
+        order = pa.array(np.argsort(line_numbers, kind="stable"))
         raw = pa.concat_tables([raw.take(pa.array(keep)), slow_raw]).take(order)
-        return raw.combine_chunks(), pa.array(numbers).take(order), rejects, n
+        return raw.combine_chunks(), pa.array(line_numbers).take(order), rejects, n
 
     def _per_line(self, numbered: Iterable[tuple[int, bytes]], source: str
                   ) -> tuple[pa.Table, pa.Array, pa.Table]:

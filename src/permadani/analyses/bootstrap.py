@@ -95,6 +95,8 @@ def cluster_bootstrap(cluster: np.ndarray, cell: np.ndarray, n: np.ndarray, k: n
                                 np.bincount(flat, weights=k, minlength=size).reshape(n_clusters, n_cells)])
     row = 0
     for weights in cluster_weights(n_clusters, n_boot, seed):
+        trials: np.ndarray
+        successes: np.ndarray
         if dense:
             sums = weights @ both
             trials, successes = sums[:, :n_cells], sums[:, n_cells:]
