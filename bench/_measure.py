@@ -61,10 +61,12 @@ def _tree_rss(proc: psutil.Process) -> int:
 
 
 def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float | None = None,
-        interval: float = 0.05, cwd: Path | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
+        interval: float = 0.05, cwd: Path | None = None, trace: Path | None = None
+        ) -> tuple[float, int, subprocess.CompletedProcess]:
     """Run ``cmd``; return (seconds, peak tree RSS in bytes, completed process with captured stdout/stderr).
 
-    The CPU time (user + system) of the finished process tree is in ``completed.cpu_seconds``.
+    The CPU time (user + system) of the finished process tree is in ``completed.cpu_seconds``. With ``trace``,
+    one line ``seconds peak_rss_mb`` per second (the peak within that second) is written there: memory over time.
     """
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     full_env = {**os.environ, **(env or {})}
@@ -73,11 +75,20 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float | N
     ps = psutil.Process(proc.pid)
     peak = 0
     stop = threading.Event()
+    out_trace = open(trace, "w", encoding="utf-8") if trace else None
 
     def sample() -> None:
         nonlocal peak
+        second, second_peak = 0, 0
         while not stop.is_set():
-            peak = max(peak, _tree_rss(ps))
+            rss = _tree_rss(ps)
+            peak = max(peak, rss)
+            second_peak = max(second_peak, rss)
+            now = int(time.perf_counter() - began)
+            if out_trace is not None and now > second:
+                out_trace.write(f"{now} {second_peak / 2**20:.0f}\n")
+                out_trace.flush()
+                second, second_peak = now, 0
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -92,6 +103,8 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float | N
     finally:
         stop.set()
         sampler.join()
+        if out_trace is not None:
+            out_trace.close()
     seconds = time.perf_counter() - began
     done = subprocess.CompletedProcess(cmd, proc.returncode, out.decode("utf-8", "replace"),
                                        err.decode("utf-8", "replace"))

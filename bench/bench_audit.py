@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from _measure import BENCH, PYTHON, Measured, machine, run, save, table
 from bench_ingest import ingest_once
@@ -23,7 +24,8 @@ from bench_ingest import ingest_once
 
 def audit_once(size: str, engine: str = "duckdb", sections: str = "", memory_limit: str | None = None,
                master: str | None = None, timeout: float | None = None, dataset: str | None = None,
-               threads: int | None = None, temp_dir: str | None = None) -> tuple[Measured, dict]:
+               threads: int | None = None, temp_dir: str | None = None, trace: str | None = None
+               ) -> tuple[Measured, dict]:
     """Audit ``bench/data/ds_<size>`` (or ``dataset``) with ``engine``; return the measurement and the result."""
     dataset = dataset or BENCH / "data" / f"ds_{size}"
     cmd = [PYTHON, str(BENCH / "_permadani_audit.py"), str(dataset), "--engine", engine,
@@ -38,7 +40,7 @@ def audit_once(size: str, engine: str = "duckdb", sections: str = "", memory_lim
         cmd += ["--threads", str(threads)]
     if temp_dir:
         cmd += ["--temp-dir", temp_dir]
-    seconds, peak, done = run(cmd, timeout=timeout)
+    seconds, peak, done = run(cmd, timeout=timeout, trace=Path(trace) if trace else None)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or [""]
         return Measured(f"audit {size} {engine}", 0, seconds, peak / 2**20, done.returncode, tail[0][:80],
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset", default=None, help="dataset folder (default bench/data/ds_<size>)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads")
     ap.add_argument("--temp-dir", default=None, help="DuckDB spill folder")
+    ap.add_argument("--trace", default=None, help="write 'seconds peak_rss_mb' per second of the run here")
     args = ap.parse_args(argv)
     runs: list[Measured] = []
     if args.dataset is None and not (BENCH / "data" / f"ds_{args.size}" / "manifest.json").exists():
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     timings = {}
     for engine in args.engine or ["duckdb"]:
         measured, out = audit_once(args.size, engine, args.sections, args.memory_limit, args.master, args.timeout,
-                                   args.dataset, args.threads, args.temp_dir)
+                                   args.dataset, args.threads, args.temp_dir, args.trace)
         runs.append(measured)
         answers[engine] = out.get("matrix")
         timings[engine] = {k: (v, out.get("section_cpu", {}).get(k)) for k, v in out.get("section_seconds", {}).items()}

@@ -45,6 +45,7 @@ class Engine:
     capabilities: dict[str, bool] = field(default_factory=dict)
     _owned_session: Any = None
     _cached: list[ir.Table] = field(default_factory=list)
+    _preserve_order: bool = False
 
     def posts(self, dataset: Dataset | str | Path) -> ir.Table:
         """The canonical posts of ``dataset`` as an Ibis table (lazy, column-pruned by the engine)."""
@@ -94,6 +95,26 @@ class Engine:
             raise EngineError(f"{self.name} failed to run a query: {exc}") from exc
         return _normalise(result, expr.schema().to_pyarrow())
 
+    def write_parquet(self, expr: ir.Table, path: str | Path) -> None:
+        """Write ``expr`` to one Parquet file at ``path``, rows in the expression's order.
+
+        DuckDB streams it (``COPY … TO``, spilling beyond its memory limit; insertion order preserved for this
+        statement so that an ``order_by`` holds in the file); other engines execute it to Arrow first.
+        """
+        try:
+            if self.name == "duckdb":
+                self.backend.raw_sql("SET preserve_insertion_order = true")
+                try:
+                    self.backend.to_parquet(expr, str(path), compression="zstd")
+                finally:
+                    self.backend.raw_sql(f"SET preserve_insertion_order = {str(self._preserve_order).lower()}")
+                return
+        except Exception as exc:
+            raise EngineError(f"{self.name} cannot write {path}: {exc}") from exc
+        import pyarrow.parquet as pq
+
+        pq.write_table(self.execute(expr), str(path), compression="zstd")
+
     def close(self) -> None:
         """Release cached tables and the backend (stops a Spark session only when this engine started it)."""
         while self._cached:
@@ -115,9 +136,10 @@ class Engine:
 def connect(name: str = "duckdb", **settings: Any) -> Engine:
     """Open an engine.
 
-    ``duckdb`` settings: ``database`` (default in memory), ``threads``, ``memory_limit`` (e.g. ``"8GB"``: DuckDB
-    spills joins, aggregates and sorts to disk beyond it), ``temp_directory`` (where it spills; default a
-    ``.tmp`` folder next to the database, i.e. the working directory for in-memory databases),
+    ``duckdb`` settings: ``database`` (default in memory), ``threads``, ``memory_limit`` (e.g. ``"8GB"``;
+    default half the RAM: DuckDB spills joins, aggregates, sorts and cached tables to disk beyond it),
+    ``temp_directory`` (where it spills; default a ``.tmp`` folder next to the database, i.e. the working
+    directory for in-memory databases),
     ``preserve_insertion_order`` (default False: results are always ordered explicitly, and not preserving it
     lets DuckDB stream and spill more).
     ``pyspark`` settings: ``master`` (default ``$PERMADANI_SPARK_MASTER``, else ``local[2]``; e.g.
@@ -133,13 +155,21 @@ def connect(name: str = "duckdb", **settings: Any) -> Engine:
     raise UsageError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
 
 
+def default_memory_limit() -> str:
+    """Half of this machine's RAM (DuckDB's own default is 80 %, which leaves too little for the Arrow results,
+    the rich-club worker and the rest of the process)."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, total // 2 // 2**20)}MB"
+
+
 def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit: str | None = None,
             temp_directory: str | Path | None = None, preserve_insertion_order: bool = False) -> Engine:
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = {"memory_limit": str(memory_limit or default_memory_limit())}
     if threads:
         config["threads"] = int(threads)
-    if memory_limit:
-        config["memory_limit"] = str(memory_limit)
     if temp_directory:
         Path(temp_directory).mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(temp_directory)
@@ -150,7 +180,8 @@ def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit
     backend.raw_sql("SET TimeZone = 'UTC'")
     backend.raw_sql("SET enable_progress_bar = false")  # DuckDB draws it on stdout, which carries data only
     backend.raw_sql(f"SET preserve_insertion_order = {'true' if preserve_insertion_order else 'false'}")
-    return Engine("duckdb", backend, {"out_of_core": True, "distributed": False, "exact_quantiles": True})
+    return Engine("duckdb", backend, {"out_of_core": True, "distributed": False, "exact_quantiles": True},
+                  _preserve_order=preserve_insertion_order)
 
 
 def _pyspark(master: str | None = None, session: Any = None, config: dict[str, str] | None = None,

@@ -35,6 +35,10 @@ from .prefetch import prefetched
 from .progress import NullProgress, ProgressSink
 from .staging import FINAL_STEPS, SourceTally, Stage, write_posts
 
+#: DuckDB's memory cap for the de-duplication and account merge after reading, when none is given: it spills to
+#: disk beyond it, so an ingest's peak memory does not grow with the dump (DuckDB's own default is 80 % of RAM).
+MERGE_MEMORY_LIMIT = "1GB"
+
 
 def ingest(
     sources: Sequence[str | Path],
@@ -54,9 +58,9 @@ def ingest(
     ``format`` forces an adapter (else each source is sniffed); ``append`` adds to an existing dataset;
     ``pseudonymise`` is a key: author ids and names become HMAC pseudonyms; ``options`` go to the adapters'
     ``Options`` (e.g. ``{"map": {...}}`` for generic tables); ``parameters`` are recorded in the manifest
-    (synthetic datasets record their planted effects there). ``memory_limit`` (DuckDB syntax, e.g. ``"4GB"``)
-    caps the de-duplication and account merge, which spill to ``temp_dir`` (default: inside the new dataset's
-    temporary folder) beyond it.
+    (synthetic datasets record their planted effects there). ``memory_limit`` (DuckDB syntax, e.g. ``"4GB"``;
+    default ``MERGE_MEMORY_LIMIT``) caps the de-duplication and account merge, which spill to ``temp_dir``
+    (default: inside the new dataset's temporary folder) beyond it.
     """
     if not sources:
         raise UsageError("no sources given")
@@ -196,9 +200,8 @@ def _finalise(tmp: Path, stage: Stage, tallies: list[SourceTally], previous: Dat
     """De-duplicate the posts parts and write accounts, rejects and the manifest into ``tmp``."""
     posts_dir = tmp / POSTS_DIR
     spill = Path(temp_dir) / f"permadani-spill-{uuid.uuid4().hex[:8]}" if temp_dir else tmp / "_spill"
-    config: dict[str, Any] = {"preserve_insertion_order": False, "temp_directory": str(spill)}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    config: dict[str, Any] = {"preserve_insertion_order": False, "temp_directory": str(spill),
+                              "memory_limit": memory_limit or MERGE_MEMORY_LIMIT}
     con = duckdb.connect(config=config)
     try:
         con.execute("SET enable_progress_bar = false")  # DuckDB would draw it on stdout, which carries data only
@@ -210,10 +213,10 @@ def _finalise(tmp: Path, stage: Stage, tallies: list[SourceTally], previous: Dat
             pq.write_table(schema.empty(schema.POSTS), posts_dir / "part-00000.parquet")
         step = sink.advance if sink is not None else (lambda n: None)
         step(1)
-        _write_accounts(con, stage, previous, tmp, tallies)
+        n_authors = _write_accounts(con, stage, previous, tmp, tallies)
         step(1)
         _write_rejects(con, stage, previous, tmp)
-        manifest = _manifest(con, tmp, tallies, previous, key, parameters)
+        manifest = _manifest(con, tmp, tallies, previous, key, parameters, n_authors)
         step(1)
     finally:
         con.close()
@@ -253,13 +256,15 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, keys_glob: str, previous: D
     when the dataset being appended to already has that key.
     """
     keys = f"read_parquet({_sql_path(keys_glob)})"
+    # Candidates first, by a 64-bit hash of the key (an integer GROUP BY: ~40 % faster than on the strings at 100M
+    # rows); the exact (platform, post_id) partition below then ignores hash collisions.
     drops = f"""
         SELECT _part, _row, _src FROM (
             SELECT k._part, k._row, k._src,
                    row_number() OVER (PARTITION BY k.platform, k.post_id ORDER BY k._order) AS _rn
             FROM {keys} k
-            SEMI JOIN (SELECT platform, post_id FROM {keys} GROUP BY ALL HAVING count(*) > 1) m
-                 USING (platform, post_id))
+            WHERE hash(k.platform, k.post_id) IN (
+                SELECT h FROM (SELECT hash(platform, post_id) AS h FROM {keys}) GROUP BY h HAVING count(*) > 1))
         WHERE _rn > 1"""
     if previous is not None and previous.posts_files:
         old = f"(SELECT DISTINCT platform, post_id FROM read_parquet({_sql_path(previous.posts_glob)}))"
@@ -281,19 +286,21 @@ def _drop_duplicates(con: duckdb.DuckDBPyConnection, keys_glob: str, previous: D
 
 
 def _write_accounts(con: duckdb.DuckDBPyConnection, stage: Stage, previous: Dataset | None, tmp: Path,
-                    tallies: list[SourceTally]) -> None:
+                    tallies: list[SourceTally]) -> int:
+    """Merge account observations into ``accounts.parquet``; return the number of accounts with a post."""
     acc_cols = [f for f in schema.ACCOUNTS.names if f not in ("author_id", "platform")]
     parts = []
     if previous is not None and previous.accounts_path.exists():
-        parts.append(f"SELECT {', '.join(schema.ACCOUNTS.names)}, -1::BIGINT AS _order, -1 AS _src "
+        parts.append(f"SELECT {', '.join(schema.ACCOUNTS.names)}, -1::BIGINT AS _order, -1 AS _src, false AS _posted "
                      f"FROM read_parquet({_sql_path(previous.accounts_path)})")
     staged_accounts = stage.path("accounts")
     if staged_accounts is not None:
-        parts.append(f"SELECT {', '.join(schema.ACCOUNTS.names)}, _order, _src "
+        parts.append(f"SELECT {', '.join(schema.ACCOUNTS.names)}, _order, _src, false AS _posted "
                      f"FROM read_parquet({_sql_path(staged_accounts)})")
     nulls = ", ".join(f"NULL AS {c}" for c in acc_cols)
-    parts.append(f"SELECT DISTINCT author_id, platform, {nulls}, 9223372036854775807::BIGINT AS _order, -1 AS _src "
-                 f"FROM read_parquet({_sql_path(tmp / POSTS_DIR / '*.parquet')}) WHERE author_id IS NOT NULL")
+    parts.append(f"SELECT DISTINCT author_id, platform, {nulls}, 9223372036854775807::BIGINT AS _order, -1 AS _src, "
+                 f"true AS _posted FROM read_parquet({_sql_path(tmp / POSTS_DIR / '*.parquet')}) "
+                 "WHERE author_id IS NOT NULL")
     con.execute("CREATE TEMP VIEW obs AS " + " UNION ALL ".join(parts))
     # Account *records* (rows of a users file) seen before in this run or in the previous dataset: duplicates.
     for src, dups in con.execute("""
@@ -303,19 +310,25 @@ def _write_accounts(con: duckdb.DuckDBPyConnection, stage: Stage, previous: Data
         WHERE rn > 1 AND _src >= 0 GROUP BY _src
     """).fetchall():
         tallies[src].duplicates += dups
-    con.execute(f"""
-        COPY (SELECT author_id, platform,
-                     arg_max(display_name, _order) FILTER (WHERE display_name IS NOT NULL) AS display_name,
-                     max(followers) AS followers,
-                     min(account_created_at) AS account_created_at,
-                     max(reputation) AS reputation,
-                     bool_or(is_bot) AS is_bot,
-                     arg_min(source_file, _order) FILTER (WHERE source_file IS NOT NULL) AS source_file
-              FROM obs GROUP BY author_id, platform ORDER BY platform, author_id)
-        TO {_sql_path(tmp / ACCOUNTS_FILE)} (FORMAT parquet, COMPRESSION zstd)
+    con.execute("""
+        CREATE TEMP TABLE merged AS
+        SELECT author_id, platform,
+               arg_max(display_name, _order) FILTER (WHERE display_name IS NOT NULL) AS display_name,
+               max(followers) AS followers,
+               min(account_created_at) AS account_created_at,
+               max(reputation) AS reputation,
+               bool_or(is_bot) AS is_bot,
+               arg_min(source_file, _order) FILTER (WHERE source_file IS NOT NULL) AS source_file,
+               bool_or(_posted) AS _posted
+        FROM obs GROUP BY author_id, platform
     """)
+    con.execute(f"COPY (SELECT * EXCLUDE (_posted) FROM merged ORDER BY platform, author_id) "
+                f"TO {_sql_path(tmp / ACCOUNTS_FILE)} (FORMAT parquet, COMPRESSION zstd)")
+    row = con.execute("SELECT count(*) FILTER (WHERE _posted) FROM merged").fetchone()
+    con.execute("DROP TABLE merged")
     con.execute("DROP VIEW obs")
     _recast(tmp / ACCOUNTS_FILE, schema.ACCOUNTS)
+    return int(row[0]) if row else 0
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, stage: Stage, previous: Dataset | None, tmp: Path) -> None:
@@ -341,12 +354,11 @@ def _recast(path: Path, target: pa.Schema) -> None:
 
 
 def _manifest(con: duckdb.DuckDBPyConnection, tmp: Path, tallies: list[SourceTally], previous: Dataset | None,
-              key: bytes | None, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+              key: bytes | None, parameters: Mapping[str, Any] | None, n_authors: int) -> dict[str, Any]:
     posts = _sql_path(tmp / POSTS_DIR / "*.parquet")
-    n_posts, n_threads, n_authors, n_communities, first, last = con.execute(f"""
-        SELECT count(*), count(DISTINCT (platform, thread_id)),
-               count(DISTINCT (platform, author_id)) FILTER (WHERE author_id IS NOT NULL),
-               count(DISTINCT (platform, community)), min(created_at), max(created_at)
+    n_posts, n_threads, n_communities, first, last = con.execute(f"""
+        SELECT count(*), count(DISTINCT (platform, thread_id)), count(DISTINCT (platform, community)),
+               min(created_at), max(created_at)
         FROM read_parquet({posts})
     """).fetchone()  # type: ignore[misc]
     platforms = dict(con.execute(

@@ -43,6 +43,6 @@ def test_top_cards_in_audit(hand_dataset: Dataset) -> None:
     result = audit(hand_dataset, n_boot=10, **HAND)
     top = result.summary["sections"]["accounts"]["top"]
     assert [c["author_id"] for c in top] == ["A", "B", "C", "D"]  # by status, ties by id
-    stats = {r["author_id"]: r for r in result.tables["account_stats"].to_pylist()}
+    stats = {r["author_id"]: r for r in result.table("account_stats").to_pylist()}
     assert stats["B"]["reply_back_rate"] == 1.0 and stats["D"]["reply_back_rate"] is None
     assert "<table>" in result._repr_html_()

@@ -33,7 +33,7 @@ def test_stackexchange_cardano(real_dataset: Callable[[str], Dataset]) -> None:
     result = audit(real_dataset("stackexchange"), n_boot=100, sections=CORE)
     s = result.summary
     assert s["sections"]["tiers"]["measure"] == "reputation"
-    tiers = result.tables["tiers"]
+    tiers = result.table("tiers")
     assert max(tiers.column("status").to_pylist()) == 5519.0  # README: Users.Reputation max 5,519
     resp = _check_sane(s, tiers.num_rows)
     assert resp["replies"] > 1000 and resp["self_replies"] > 0  # askers comment on answers to their question
@@ -45,7 +45,7 @@ def test_twitter_pheme(real_dataset: Callable[[str], Dataset]) -> None:
     result = audit(real_dataset("twitter"), n_boot=100, sections=CORE)
     s = result.summary
     assert s["sections"]["tiers"]["measure"] == "followers"
-    tiers = result.tables["tiers"]
+    tiers = result.table("tiers")
     assert tiers.num_rows == 3884  # README: 3,884 users, all of them authors
     statuses = sorted(tiers.column("status").to_pylist())
     assert statuses[-1] == pytest.approx(44.05e6, rel=0.01)  # README: followers max 44M
@@ -59,5 +59,5 @@ def test_reddit_pushshift(real_dataset: Callable[[str], Dataset]) -> None:
     result = audit(real_dataset("reddit"), n_boot=100, sections=CORE)
     s = result.summary
     assert s["sections"]["tiers"]["measure"] == "reputation"  # no karma in comments: sum of scores
-    resp = _check_sane(s, result.tables["tiers"].num_rows)
+    resp = _check_sane(s, result.table("tiers").num_rows)
     assert resp["replies"] + resp["self_replies"] <= 1648  # README: 1,648 comment→comment parents resolve

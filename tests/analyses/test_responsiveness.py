@@ -21,7 +21,7 @@ def test_hand_thread_matrix(hand_dataset: Dataset) -> None:
     result = audit(hand_dataset, **HAND)
     s = result.summary
     # tiers by attention (A 3, B 1, C 1, D 0): A upper, B middle (tie with C broken by id), C and D lower
-    tiers = {r["author_id"]: r["tier"] for r in result.tables["tiers"].to_pylist()}
+    tiers = {r["author_id"]: r["tier"] for r in result.table("tiers").to_pylist()}
     assert tiers == {"A": "upper", "B": "middle", "C": "lower", "D": "lower"}
     resp = s["sections"]["responsiveness"]
     assert (resp["replies"], resp["self_replies"], resp["answered"]) == (7, 1, 3)

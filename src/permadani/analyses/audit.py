@@ -11,6 +11,7 @@ import html
 import importlib
 import json
 import math
+import os
 import shutil
 import time
 import uuid
@@ -50,10 +51,14 @@ SUMMARY_FILE = "summary.json"
 
 @dataclass
 class AuditResult:
-    """An audit's outcome: ``summary`` (JSON-ready dict), ``tables`` (name → Arrow), ``path`` when written."""
+    """An audit's outcome: ``summary`` (JSON-ready dict), ``tables`` (name → Arrow), ``path`` when written.
+
+    A table too large to hold (one row per account of a 100M-post dump) may be a Parquet file instead of an
+    Arrow table in ``tables``: ``table(name)`` reads it on demand.
+    """
 
     summary: dict[str, Any]
-    tables: dict[str, pa.Table] = field(default_factory=dict)
+    tables: dict[str, pa.Table | Path] = field(default_factory=dict)
     path: Path | None = None
     #: wall seconds per step (``context`` = shared tables, then each section). Written into summary.json as
     #: ``"timings"`` but kept out of ``summary``, so two runs of the same audit compare equal.
@@ -66,10 +71,12 @@ class AuditResult:
         return self.summary.get("sections", {})
 
     def table(self, name: str) -> pa.Table:
-        """One result table by name; KeyError lists the names."""
+        """One result table by name (read from its Parquet file when it was written there); KeyError lists the
+        names."""
         if name not in self.tables:
             raise KeyError(f"no table {name!r}; tables: {', '.join(sorted(self.tables))}")
-        return self.tables[name]
+        value = self.tables[name]
+        return pq.read_table(value) if isinstance(value, Path) else value
 
     def document(self) -> dict[str, Any]:
         """What ``summary.json`` holds: ``summary`` plus ``timings`` and ``cpu_timings`` when measured."""
@@ -87,7 +94,10 @@ class AuditResult:
         tmp.mkdir()
         try:
             for name, table in sorted(self.tables.items()):
-                pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+                if isinstance(table, Path):  # written by the engine already: move (or copy) it in
+                    _move_or_copy(table, tmp / f"{name}.parquet")
+                else:
+                    pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             (tmp / SUMMARY_FILE).write_text(json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
             if target.exists():
@@ -101,6 +111,9 @@ class AuditResult:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.path = target
+        for name, table in self.tables.items():
+            if isinstance(table, Path):
+                self.tables[name] = target / f"{name}.parquet"
         return target
 
     @classmethod
@@ -113,7 +126,7 @@ class AuditResult:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         timings = summary.pop("timings", None) or {}
         cpu = summary.pop("cpu_timings", None) or {}
-        tables = {p.stem: pq.read_table(p) for p in sorted(root.glob("*.parquet"))}
+        tables: dict[str, pa.Table | Path] = {p.stem: p for p in sorted(root.glob("*.parquet"))}
         return cls(summary=summary, tables=tables, path=root, timings=timings, cpu_timings=cpu)
 
     def _repr_html_(self) -> str:
@@ -138,13 +151,20 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
     owned = not isinstance(engine, Engine)
     eng: Engine = engine if isinstance(engine, Engine) else connect(engine)
     sink = progress or NullProgress()
+    # tables a section returns as expressions are written by the engine straight to Parquet here (when there is
+    # an output folder), so they never pass through this process's memory
+    staged = None if output is None else Path(output).parent / f".{Path(output).name}.tables-{uuid.uuid4().hex[:8]}"
+    tables: dict[str, pa.Table | Path] = {}
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     ctx: AuditContext | None = None
     try:
+        sink.start("audit", len(chosen) + 1, "steps")
+        _note(sink, f"shared tables of {int(ds.info().get('posts') or 0):,} posts")
         began, used = time.perf_counter(), time.process_time()
         ctx = AuditContext.build(ds, eng, params)
         timings["context"], cpu["context"] = time.perf_counter() - began, time.process_time() - used
+        sink.advance(1)
         started = []
         for name, module_name in chosen:
             hook = getattr(_module(name, module_name), "start", None)
@@ -153,18 +173,18 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
                 _guard(name, hook, ctx)
                 timings[name], cpu[name] = time.perf_counter() - began, time.process_time() - used
                 started.append((name, module_name))
-        tables: dict[str, pa.Table] = {}
         results: dict[str, Any] = {}
-        sink.start("audit", len(chosen), "sections")
         for name, module_name in [s for s in chosen if s not in started] + started:
+            _note(sink, name)
             began, used = time.perf_counter(), time.process_time()
             section = _run_section(name, module_name, ctx)
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
-            cpu[name] = cpu.get(name, 0.0) + time.process_time() - used
             for table_name, table in section.tables.items():
                 if table_name in tables:
                     raise AnalysisError(f"section {name!r} writes table {table_name!r} a previous section wrote")
-                tables[table_name] = table
+                tables[table_name] = table if isinstance(table, pa.Table) else _resolve(eng, table, table_name,
+                                                                                         staged)
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
+            cpu[name] = cpu.get(name, 0.0) + time.process_time() - used
             results[name] = _jsonable(section.summary)
             sink.advance(1)
         sink.finish()
@@ -176,6 +196,10 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
             "planted": _jsonable(ds.parameters),
             "sections": {name: results[name] for name, _ in chosen},
         }
+    except BaseException:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        raise
     finally:
         if ctx is not None:
             ctx.close()
@@ -184,8 +208,37 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
     result = AuditResult(summary=summary, tables=tables, timings={k: round(v, 3) for k, v in timings.items()},
                          cpu_timings={k: round(v, 3) for k, v in cpu.items()})
     if output is not None:
-        result.write(output)
+        try:
+            result.write(output)
+        finally:
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
     return result
+
+
+def _resolve(engine: Engine, expr: Any, name: str, staged: Path | None) -> pa.Table | Path:
+    """A table a section returned as an expression: written by the engine to ``staged`` (streaming, in the
+    expression's order) when the audit has an output folder, else executed into Arrow."""
+    if staged is None:
+        return engine.execute(expr)
+    staged.mkdir(parents=True, exist_ok=True)
+    path = staged / f"{name}.parquet"
+    engine.write_parquet(expr, path)
+    return path
+
+
+def _move_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except OSError:  # another filesystem
+        shutil.copyfile(source, target)
+
+
+def _note(sink: ProgressSink, text: str) -> None:
+    """Tell the sink which step runs now (sinks without a ``note`` hook ignore it)."""
+    note = getattr(sink, "note", None)
+    if note is not None:
+        note(text)
 
 
 def _module(name: str, module_name: str) -> Any:

@@ -54,6 +54,8 @@ class Replicates:
 #: replicates drawn per block; the weights of a block come from one ``integers`` call, so the random stream (and
 #: every interval) depends only on ``seed``, never on which summation path below is taken.
 _BLOCK = 16
+#: Upper bound on the random draws held at once (blocks × clusters): 2²⁴ int64 draws = 128 MiB.
+_BLOCK_DRAWS = 2**24
 #: clusters × cells up to which the per-cluster counts are held densely and summed by matrix products.
 _DENSE_CELLS = 4_000_000
 
@@ -63,8 +65,10 @@ def cluster_weights(n_clusters: int, n_boot: int, seed: int) -> Iterator[np.ndar
     are drawn with replacement (multinomial(C, 1/C)), as counts of ``rng.integers(0, C, C)``."""
     rng = np.random.default_rng(seed)
     done = 0
+    # at most ~_BLOCK_DRAWS draws per block: with millions of clusters a block of 16 would need gigabytes
+    per_block = max(1, min(_BLOCK, _BLOCK_DRAWS // max(1, n_clusters)))
     while done < n_boot:
-        b = min(_BLOCK, n_boot - done)
+        b = min(per_block, n_boot - done)
         draws = rng.integers(0, n_clusters, size=(b, n_clusters), dtype=np.int64)
         draws += (np.arange(b, dtype=np.int64) * n_clusters)[:, None]
         yield np.bincount(draws.ravel(), minlength=b * n_clusters).reshape(b, n_clusters).astype(np.float64)

@@ -57,7 +57,8 @@ def account_stats(ctx: AuditContext) -> ir.Table:
     received = out.group_by([out.platform.name("r_platform"), out.target.name("r_author")]).aggregate(**metrics)
 
     ans = out.filter(out.answered)
-    order = ibis.window(group_by=[ans.platform, ans.target], order_by=[ans.latency_s.asc(), ans.post_id.asc()])
+    # ties in latency need no tie-breaker: tied rows carry the same value, which is all the quantile reads
+    order = ibis.window(group_by=[ans.platform, ans.target], order_by=ans.latency_s.asc())
     ranked = ans.select(l_platform=ans.platform, l_author=ans.target, latency_s=ans.latency_s,
                         rn=ibis.row_number().over(order) + 1,
                         n=ans.count().over(ibis.window(group_by=[ans.platform, ans.target])))
@@ -118,7 +119,7 @@ def card(row: dict[str, Any]) -> dict[str, Any]:
 def run(ctx: AuditContext) -> SectionResult:
     """The ``accounts`` section: ``account_stats`` for everyone and cards of the top accounts by status."""
     stats = ctx.engine.materialize(account_stats(ctx))
-    table = ctx.execute(stats.order_by(["platform", "author_id"]))
+    table = stats.order_by(["platform", "author_id"])  # one row per account: written by the engine
     top = ctx.execute(stats.order_by([stats.status.desc(), stats.platform.asc(), stats.author_id.asc()])
                       .limit(TOP_CARDS))
     cards = [card(r) for r in top.to_pylist()]

@@ -62,9 +62,13 @@ class AuditParams:
 
 @dataclass
 class SectionResult:
-    """What a section returns: named Arrow tables (written as ``<name>.parquet``) and headline numbers."""
+    """What a section returns: named tables (written as ``<name>.parquet``) and headline numbers.
 
-    tables: dict[str, pa.Table] = field(default_factory=dict)
+    A table is Arrow, or an Ibis expression for one too large to hold in memory (a row per account): the runner
+    has the engine write such a table straight to the results folder, or executes it when there is none.
+    """
+
+    tables: dict[str, pa.Table | ir.Table] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
 
 

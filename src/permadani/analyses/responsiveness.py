@@ -67,11 +67,18 @@ def reply_outcomes(edges: ir.Table, tiers: ir.Table, newcomers: ir.Table, window
         answered=out.latency_s.notnull() & (out.latency_s <= window_s))
 
 
+#: The ``reply_outcomes`` columns the sections use (the per-post keys and thread columns are left out of the
+#: shared table: at 100M posts each string column costs gigabytes).
+SHARED_OUTCOMES = ("platform", "replier", "target", "created_at", "replier_tier", "target_tier", "is_newcomer",
+                   "latency_s", "answered")
+
+
 def outcomes(ctx: AuditContext) -> ir.Table:
-    """``reply_outcomes`` for the context, materialised once in the engine and shared between sections."""
+    """``reply_outcomes`` (``SHARED_OUTCOMES`` columns) for the context, materialised once in the engine and
+    shared between sections."""
     if "reply_outcomes" not in ctx.shared:
-        ctx.shared["reply_outcomes"] = ctx.engine.materialize(
-            reply_outcomes(ctx.edges, ctx.tiers, ctx.newcomers, ctx.params.window_days))
+        full = reply_outcomes(ctx.edges, ctx.tiers, ctx.newcomers, ctx.params.window_days)
+        ctx.shared["reply_outcomes"] = ctx.engine.materialize(full.select(*SHARED_OUTCOMES))
     return ctx.shared["reply_outcomes"]
 
 

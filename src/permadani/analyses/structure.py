@@ -113,21 +113,25 @@ def period_key(ts: ibis.Value, period: str) -> ibis.Value:
 
 
 def period_tiers_expr(posts: ibis.Table, accounts: ibis.Table, edges: ibis.Table, measure: str, period: str,
-                      upper: float = 0.01, middle: float = 0.09, engine: Any = None) -> ibis.Table:
+                      upper: float = 0.01, middle: float = 0.09, engine: Any = None,
+                      activity: ibis.Table | None = None) -> ibis.Table:
     """Tiers of each period's active accounts, in one expression, with core's ``status_scores``/``assign_tiers``.
 
     Trick: the platform column is replaced by ``platform ␟ period_s`` so that core's per-platform status and
     tier computations run per (platform, period) at once. The status of an account in period P uses only P's
     posts and P's replies (a reply belongs to the period of its own ``created_at``); static measures (followers,
     reputation) come from the accounts table. Output: ``platform`` (composite), ``author_id, status, percentile,
-    tier``; split it with ``split_period_tiers``.
+    tier``; split it with ``split_period_tiers``. ``activity``: ``account_periods_expr(posts, period)`` when the
+    caller has it already (saves grouping the posts a second time).
     """
     from .status import status_scores
     from .tiers import assign_tiers
 
     p = posts.filter(posts.author_id.notnull())
     p = p.mutate(period_s=period_key(p.created_at, period))
-    if measure != "seniority":
+    if measure != "seniority" and activity is not None:
+        p = activity.select("platform", "author_id", "period_s", created_at=activity.first_at, score=activity.score)
+    elif measure != "seniority":
         # one row per account and period first (the status formulas only need the first post and the score
         # sum; seniority also needs the last post of all, so it keeps the posts), then the composite key
         p = p.group_by(["platform", "author_id", "period_s"]).aggregate(
@@ -143,10 +147,12 @@ def period_tiers_expr(posts: ibis.Table, accounts: ibis.Table, edges: ibis.Table
 
 
 def account_periods_expr(posts: ibis.Table, period: str) -> ibis.Table:
-    """``platform, author_id, period_s, posts, first_at`` per account and period with posts."""
+    """``platform, author_id, period_s, posts, first_at, score`` per account and period with posts (score = sum of
+    the posts' scores, unknown = 0)."""
     p = posts.filter(posts.author_id.notnull())
     p = p.mutate(period_s=period_key(p.created_at, period))
-    return p.group_by(["platform", "author_id", "period_s"]).aggregate(posts=p.count(), first_at=p.created_at.min())
+    return p.group_by(["platform", "author_id", "period_s"]).aggregate(
+        posts=p.count(), first_at=p.created_at.min(), score=p.score.fill_null(0).sum())
 
 
 def split_period_tiers(tiers: pa.Table, activity: pa.Table) -> pa.Table:
@@ -167,9 +173,8 @@ def period_tiers(ctx: Any) -> pa.Table:
     """Executed tiers per period for an audit context (computed once, cached in ``ctx.shared``)."""
     if "structure_period_tiers" not in ctx.shared:
         p = ctx.params
+        activity = ctx.engine.materialize(account_periods_expr(ctx.posts, p.period))  # posts grouped once
         expr = period_tiers_expr(ctx.posts, ctx.accounts, ctx.edges, ctx.measure, p.period, p.upper, p.middle,
-                                 ctx.engine)
-        tiers = ctx.execute(expr)
-        activity = ctx.execute(account_periods_expr(ctx.posts, p.period))
-        ctx.shared["structure_period_tiers"] = split_period_tiers(tiers, activity)
+                                 ctx.engine, activity=activity)
+        ctx.shared["structure_period_tiers"] = split_period_tiers(ctx.execute(expr), ctx.execute(activity))
     return ctx.shared["structure_period_tiers"]

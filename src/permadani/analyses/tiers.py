@@ -59,7 +59,7 @@ def run(ctx: AuditContext) -> Any:
     """The ``tiers`` section: the tier table and counts, thresholds and the share of newcomer posts."""
     from .context import SectionResult
 
-    tiers = ctx.execute(ctx.tiers.order_by(["platform", "author_id"]))
+    tiers = ctx.tiers.order_by(["platform", "author_id"])  # one row per account: written by the engine
     t = ctx.tiers
     stats = ctx.execute(t.group_by(["platform", "tier"]).aggregate(
         n=t.count(), min_status=t.status.min(), max_status=t.status.max()).order_by(["platform", "tier"]))

@@ -14,6 +14,7 @@ from rich.progress import (
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -51,7 +52,7 @@ class RichProgress:
                 columns += [DownloadColumn(), TransferSpeedColumn(), TextColumn("{task.fields[rows]:>13,} records")]
             else:
                 columns += [TextColumn("{task.completed:,.0f}/{task.total:,.0f} " + unit)]
-            columns.append(TimeRemainingColumn())
+            columns += [TimeElapsedColumn(), TimeRemainingColumn()]
             self._progress = Progress(*columns, console=err_console, transient=True)
             self._progress.start()
         self._rows = 0
@@ -60,6 +61,12 @@ class RichProgress:
     def advance(self, amount: int) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, amount)
+
+    def note(self, text: str) -> None:
+        """Name the step that runs now (shown after the label)."""
+        if self._progress is not None and self._task is not None:
+            label = self._progress.tasks[-1].description.split(" · ")[0]
+            self._progress.update(self._task, description=f"{label} · {text}")
 
     def rows(self, amount: int) -> None:
         """Records read so far (shown next to the bytes; optional hook called by ingest)."""

@@ -38,7 +38,8 @@ def ingest(
     pseudonymise: Annotated[str | None, typer.Option(
         "--pseudonymise", help="Key: replace author ids and names by keyed hashes (HMAC-SHA256).")] = None,
     memory_limit: Annotated[str | None, typer.Option(
-        "--memory-limit", help="Cap DuckDB's memory for de-duplication, e.g. 4GB (spills beyond).")] = None,
+        "--memory-limit",
+        help="Cap DuckDB's memory for de-duplication and the account merge (default 1GB; spills beyond).")] = None,
     temp_dir: Annotated[Path | None, typer.Option(
         "--temp-dir", help="Folder for DuckDB spill files (default: inside the output's temporary folder).")] = None,
     json_out: JsonOption = False,

@@ -21,7 +21,7 @@ class Results:
 
     summary: dict[str, Any]
     path: Path | None = None
-    _tables: dict[str, pa.Table] = field(default_factory=dict)
+    _tables: dict[str, pa.Table | Path] = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: str | Path) -> Results:
@@ -58,11 +58,15 @@ class Results:
 
     def table(self, name: str) -> pa.Table | None:
         """The result table ``name``, or None when the audit did not write it."""
-        if name in self._tables:
-            return self._tables[name]
-        if self.path is None:
+        held = self._tables.get(name)
+        if isinstance(held, pa.Table):
+            return held
+        if isinstance(held, Path):  # an audit result whose large tables the engine wrote to Parquet
+            file = held
+        elif self.path is None:
             return None
-        file = self.path / f"{name}.parquet"
+        else:
+            file = self.path / f"{name}.parquet"
         if not file.is_file():
             return None
         try:

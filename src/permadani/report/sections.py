@@ -101,7 +101,9 @@ def status(results: Results, msg: Messages) -> dict[str, Any] | None:
     chart = None
     if table is not None and table.num_rows and {"status", "tier"} <= set(table.column_names):
         status_values = table.column("status").fill_null(0).to_numpy(zero_copy_only=False)
-        tier_values = np.asarray(table.column("tier").to_pylist(), dtype=object)
+        tiers_enc = table.column("tier").combine_chunks().dictionary_encode()  # no Python string per account
+        tier_values = np.asarray(tiers_enc.dictionary.to_pylist(), dtype=object)[
+            tiers_enc.indices.fill_null(0).to_numpy(zero_copy_only=False)]
         chart = charts.status_histogram(status_values, tier_values, msg)
     measure = tiers.get("measure") or _get(results.summary, "params", "status")
     return {"counts": counts, "thresholds": thresholds, "chart": chart,
@@ -115,7 +117,8 @@ def cards(results: Results, msg: Messages, named: Sequence[str], top: int) -> tu
     """
     chosen = list((_get(results.sections, "accounts", "top") or [])[:top])
     missing: list[str] = []
-    tables = [results.table("cards"), results.table("account_stats")]  # top cards, then every account
+    # top cards, then every account (read only when an account is asked for: a row per account can be millions)
+    tables = [results.table("cards"), results.table("account_stats")] if named else []
     seen = {(c.get("platform"), c.get("author_id")) for c in chosen}
     for name in named:
         match = next((m for m in (_find_card(t, chosen, name) for t in tables) if m is not None), None)
