@@ -86,5 +86,10 @@ def test_audit_errors(tmp_path: Path, run) -> None:
     assert r.returncode == 2 and "unknown status measure" in r.stderr
     r = run("audit", str(tmp_path / "d"), "--upper", "0.7", "--middle", "0.5")
     assert r.returncode == 2 and "tier shares" in r.stderr
+    r = run("audit", str(tmp_path / "d"), "--sections", "tiers,karma")
+    assert r.returncode == 2 and "unknown sections ['karma']" in r.stderr
+    r = run("audit", str(tmp_path / "d"), "--sections", "tiers, responsiveness", "--n-boot", "20", "--json")
+    assert r.returncode == 0, r.stderr
+    assert list(json.loads(r.stdout)["sections"]) == ["tiers", "responsiveness"]
     r = run("account", str(tmp_path / "d"), "ghost")
     assert r.returncode == 1 and "no active account" in r.stderr

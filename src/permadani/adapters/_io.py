@@ -1,7 +1,8 @@
 """Streaming input helpers shared by adapters: transparent decompression, byte counting, lines, timestamps.
 
 Reddit's Pushshift dumps are zstd with a 2 GiB window (``--long=31``); most readers refuse them. We read them
-with python-zstandard and ``max_window_size=2**31``, streaming, so memory stays flat whatever the file size.
+streaming, so memory stays flat whatever the file size: windows of 256 MiB and more through ``_zstd_window``
+(the window in a disk-backed ring, not in process memory), smaller ones with python-zstandard.
 """
 
 from __future__ import annotations
@@ -165,11 +166,56 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
         return b""
 
 
-def _blocks(path: Path, on_bytes: Callable[[int], None] | None, size: int) -> Iterator[bytes]:
-    """Decompressed bytes of ``path`` in blocks of any size (zstd: as decoded, no extra copy)."""
+#: Where a zstd decoder keeps its window: "auto" (on disk for windows of ``_zstd_window.DISK_WINDOW_MIN`` and
+#: more when the machine can, else in memory), "disk" or "memory".
+ZSTD_WINDOW_MODES = ("auto", "disk", "memory")
+
+
+def first_frame_window(path: Path) -> int:
+    """Window size in bytes declared by the first zstd frame of ``path`` (0 when it cannot be read)."""
+    with open(path, "rb") as fh:
+        header = fh.read(18)
+    try:
+        return int(zstandard.get_frame_parameters(header).window_size)
+    except zstandard.ZstdError:
+        return 0
+
+
+def _disk_window(path: Path, mode: str) -> int:
+    """The window to keep on disk for ``path``, or 0 to decode in memory (``mode`` from ``ZSTD_WINDOW_MODES``)."""
+    if mode not in ZSTD_WINDOW_MODES:
+        raise ValueError(f"zstd_window must be one of {', '.join(ZSTD_WINDOW_MODES)} (got {mode!r})")
+    if mode == "memory":
+        return 0
+    from . import _zstd_window
+
+    window = first_frame_window(path)
+    if mode == "disk":
+        return max(window, 1)
+    # a small file cannot fill a large window (text compresses ~5-10x): its decoder touches little memory
+    big_enough = path.stat().st_size >= _zstd_window.DISK_WINDOW_MIN // 32
+    return window if window >= _zstd_window.DISK_WINDOW_MIN and big_enough and _zstd_window.available() else 0
+
+
+def _blocks(path: Path, on_bytes: Callable[[int], None] | None, size: int,
+            zstd_window: str = "auto") -> Iterator[bytes]:
+    """Decompressed bytes of ``path`` in blocks of any size (zstd: as decoded, no extra copy; long windows kept
+    on disk, see ``_zstd_window``)."""
     if compression_of(path) == "zstd":
+        window = _disk_window(path, zstd_window)
         with open(path, "rb") as fh:
-            yield from CheckedZstdReader(CountingReader(fh, on_bytes), path).blocks()  # type: ignore[arg-type]
+            raw = CountingReader(fh, on_bytes)
+            if window:
+                from . import _zstd_window
+
+                try:
+                    yield from _zstd_window.blocks(path, raw, window)
+                    return
+                except _zstd_window.NoRoomForWindow:
+                    if zstd_window == "disk":
+                        raise
+                    fh.seek(0)  # nothing was read yet: decode in memory instead
+            yield from CheckedZstdReader(raw, path).blocks()  # type: ignore[arg-type]
         return
     with open_binary(path, on_bytes) as fh:
         while block := fh.read(size):
@@ -193,7 +239,7 @@ def _cut(pieces: list[_Piece]) -> tuple[bytes | None, list[_Piece]]:
 
 
 def read_chunks(path: Path, on_bytes: Callable[[int], None] | None = None,
-                chunk_size: int = CHUNK) -> Iterator[bytes]:
+                chunk_size: int = CHUNK, zstd_window: str = "auto") -> Iterator[bytes]:
     """Yield decompressed chunks that each end on a line boundary (the last may not end with a newline).
 
     A chunk is the text up to the last newline within ``chunk_size`` bytes (longer only when a single line is);
@@ -203,7 +249,7 @@ def read_chunks(path: Path, on_bytes: Callable[[int], None] | None = None,
     pieces: list[_Piece] = []
     have, want, first = 0, chunk_size, True
     try:
-        for block in _blocks(path, on_bytes, chunk_size):
+        for block in _blocks(path, on_bytes, chunk_size, zstd_window):
             start = 0
             if first:
                 first = False

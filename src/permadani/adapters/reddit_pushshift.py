@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from ..prefetch import prefetched
-from ._io import excerpt, read_chunks
+from ._io import ZSTD_WINDOW_MODES, excerpt, read_chunks
 from .base import Adapter, Batch, Probe
 from .reddit_records import (
     _STRINGS,
@@ -79,11 +79,14 @@ def _as_int(value: object, default: int) -> int:
 @dataclass(frozen=True)
 class PushshiftOptions:
     """``chunk_size``: decompressed bytes parsed at a time (default 16 MiB); ``bots``: extra bot names,
-    comma-separated; ``fast``: set false to read every line with the per-line path (for checking)."""
+    comma-separated; ``fast``: set false to read every line with the per-line path (for checking);
+    ``zstd_window``: where the zstd window lives, ``auto`` (on disk for windows of 256 MiB and more, so a
+    2 GiB-window dump does not take 2 GiB of RAM), ``disk`` or ``memory`` (faster, 2 GiB of RAM)."""
 
     chunk_size: int = CHUNK_SIZE
     bots: str = ""
     fast: bool = True
+    zstd_window: str = "auto"
 
     def __post_init__(self) -> None:  # CLI options arrive as strings
         object.__setattr__(self, "chunk_size", _as_int(self.chunk_size, CHUNK_SIZE))
@@ -91,6 +94,8 @@ class PushshiftOptions:
             object.__setattr__(self, "fast", self.fast.strip().lower() not in ("0", "false", "no", "off"))
         if self.chunk_size < 1024:
             raise ValueError(f"chunk_size must be at least 1024 bytes, got {self.chunk_size}")
+        if self.zstd_window not in ZSTD_WINDOW_MODES:
+            raise ValueError(f"zstd_window must be one of {', '.join(ZSTD_WINDOW_MODES)}, got {self.zstd_window!r}")
 
     @property
     def bot_names(self) -> frozenset[str]:
@@ -234,23 +239,23 @@ def fast_parse(chunk: bytes, numeric_strings: bool = False) -> pa.Table | None:
     return raw.combine_chunks() if clean.all() else None
 
 
-def _chunks_with_bytes(path: Path, chunk_size: int) -> Iterator[tuple[bytes, int]]:
+def _chunks_with_bytes(path: Path, chunk_size: int, zstd_window: str = "auto") -> Iterator[tuple[bytes, int]]:
     """``read_chunks`` paired with the compressed bytes consumed for each chunk."""
     consumed = [0]
 
     def count(n: int) -> None:
         consumed[0] += n
 
-    for chunk in read_chunks(path, count, chunk_size):
+    for chunk in read_chunks(path, count, chunk_size, zstd_window):
         used, consumed[0] = consumed[0], 0
         yield chunk, used
 
 
-def prefetch(path: Path, on_bytes: Callable[[int], None] | None, chunk_size: int, depth: int = 2
-             ) -> Iterator[bytes]:
+def prefetch(path: Path, on_bytes: Callable[[int], None] | None, chunk_size: int, depth: int = 2,
+             zstd_window: str = "auto") -> Iterator[bytes]:
     """Decompressed chunks read ``depth`` ahead in a helper thread, so reading and decompression overlap with
     parsing; a truncated stream raises here; ``on_bytes`` is called on the consumer's thread."""
-    for chunk, used in prefetched(_chunks_with_bytes(path, chunk_size), depth):
+    for chunk, used in prefetched(_chunks_with_bytes(path, chunk_size, zstd_window), depth):
         if on_bytes is not None and used:
             on_bytes(used)
         yield chunk
@@ -297,7 +302,7 @@ class PushshiftAdapter(Adapter):
         line, held = 1, None
         authors: list[pa.Table] = []  # (author, earliest author_created_utc) per chunk, merged every ACCOUNT_ROWS
         pending = 0
-        for chunk in prefetch(path, on_bytes, options.chunk_size):
+        for chunk in prefetch(path, on_bytes, options.chunk_size, zstd_window=options.zstd_window):
             if options.fast:
                 raw, lines, rejects, n_lines = self._mixed(chunk, line, source)
             else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -83,9 +84,15 @@ def outcomes(ctx: AuditContext) -> ir.Table:
 
 
 def cluster_counts(out: ir.Table) -> ir.Table:
-    """Per (platform, replier, replier_tier, target_tier, is_newcomer): ``replies`` and ``answered``, sorted."""
+    """Per (platform, replier, replier_tier, target_tier, is_newcomer): ``replies`` and ``answered``, sorted, with
+    ``cluster`` = the replier's number (0, 1, … in (platform, replier) order). Only the number leaves the engine,
+    not the replier's id: millions of repliers would cost gigabytes of strings in Python."""
     keys = ["platform", "replier", "replier_tier", "target_tier", "is_newcomer"]
-    return out.group_by(keys).aggregate(replies=out.count(), answered=out.answered.cast("int64").sum()).order_by(keys)
+    counts = out.group_by(keys).aggregate(replies=out.count(), answered=out.answered.cast("int64").sum())
+    cluster = ibis.dense_rank().over(ibis.window(order_by=[counts.platform, counts.replier])).cast("int64")
+    return counts.select(cluster=cluster, replier_tier=counts.replier_tier, target_tier=counts.target_tier,
+                         is_newcomer=counts.is_newcomer, replies=counts.replies, answered=counts.answered,
+                         ).order_by(["cluster", "replier_tier", "target_tier", "is_newcomer"])
 
 
 def latency_distribution(out: ir.Table) -> ir.Table:
@@ -108,7 +115,10 @@ def nearest_rank(values: np.ndarray, counts: np.ndarray, p: float) -> float | No
 def _cluster_cells(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(cell, cluster, replies, answered) per bootstrap row from ``cluster_counts`` output: one row per input row
     in its tier cell, plus one in the newcomer cell for newcomer rows; clusters = (platform, replier)."""
-    cluster = cluster_index(table.column("platform"), table.column("replier"))
+    if "cluster" in table.column_names:
+        cluster = table.column("cluster").to_numpy(zero_copy_only=False).astype(np.int64)
+    else:
+        cluster = cluster_index(table.column("platform"), table.column("replier"))
     tiers = pa.array(list(TIERS), pa.string())
     rt = pc.index_in(table.column("replier_tier"), value_set=tiers).to_numpy(zero_copy_only=False)
     tt = pc.index_in(table.column("target_tier"), value_set=tiers).to_numpy(zero_copy_only=False)

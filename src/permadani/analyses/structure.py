@@ -176,5 +176,24 @@ def period_tiers(ctx: Any) -> pa.Table:
         activity = ctx.engine.materialize(account_periods_expr(ctx.posts, p.period))  # posts grouped once
         expr = period_tiers_expr(ctx.posts, ctx.accounts, ctx.edges, ctx.measure, p.period, p.upper, p.middle,
                                  ctx.engine, activity=activity)
-        ctx.shared["structure_period_tiers"] = split_period_tiers(ctx.execute(expr), ctx.execute(activity))
+        ctx.shared["structure_period_tiers"] = _labelled(ctx.execute(_with_activity(expr, activity)))
     return ctx.shared["structure_period_tiers"]
+
+
+def _with_activity(tiers: ibis.Table, activity: ibis.Table) -> ibis.Table:
+    """``period_tiers_expr`` output joined in the engine to ``account_periods_expr`` output: the columns of
+    ``split_period_tiers`` but ``period`` (one executed table instead of two joined in Python)."""
+    from .replies import join_on
+
+    a = activity.select(a_key=activity.platform.concat(_SEP, activity.period_s.cast("string")),
+                        a_author=activity.author_id, a_platform=activity.platform, period_s=activity.period_s,
+                        posts=activity.posts, first_at=activity.first_at)
+    j = join_on(tiers, a, [("platform", "a_key"), ("author_id", "a_author")])
+    return j.select(platform=j.a_platform, author_id=j.author_id, period_s=j.period_s, status=j.status,
+                    percentile=j.percentile, tier=j.tier, posts=j.posts, first_at=j.first_at)
+
+
+def _labelled(table: pa.Table) -> pa.Table:
+    label = pc.cast(pc.multiply(table.column("period_s"), 1_000_000), pa.timestamp("us", tz="UTC"))
+    table = table.append_column("period", period_labels(label))
+    return sort_table(table.select(list(PERIOD_TIER_COLUMNS)), ["platform", "period_s", "author_id"])

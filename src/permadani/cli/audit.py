@@ -50,7 +50,7 @@ def audit(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     memory_limit: Annotated[str | None, typer.Option(
         "--memory-limit", help="DuckDB: memory cap, e.g. 8GB; joins, aggregates and sorts spill to disk beyond it "
-                               "(default: 80 % of RAM).")] = None,
+                               "(default: half the RAM).")] = None,
     temp_dir: Annotated[Path | None, typer.Option(
         "--temp-dir", help="DuckDB: folder for spilled data (default: .tmp in the working directory).")] = None,
     threads: Annotated[int | None, typer.Option(
@@ -59,6 +59,9 @@ def audit(
         "--spark-master", envvar="PERMADANI_SPARK_MASTER",
         help="PySpark: master URL, e.g. spark://host:7077 or yarn (default local[2]; env PERMADANI_SPARK_MASTER).",
     )] = None,
+    sections: Annotated[str | None, typer.Option(
+        "--sections", help="Comma-separated sections to run (default: all): tiers, responsiveness, accounts, "
+                           "inequality, rich_club, mobility, trend, conversation.")] = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -72,7 +75,9 @@ def audit(
     try:
         from ..analyses.audit import audit as audit_api
 
-        result = audit_api(dataset, output, engine=eng, params=params, progress=RichProgress(quiet))
+        chosen = tuple(x.strip() for x in sections.split(",") if x.strip()) if sections else None
+        result = audit_api(dataset, output, engine=eng, params=params, progress=RichProgress(quiet),
+                           sections=chosen)
     finally:
         if not isinstance(eng, str):
             eng.close()

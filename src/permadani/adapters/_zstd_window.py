@@ -1,0 +1,199 @@
+"""zstd decompression that keeps a long window (Pushshift's 2 GiB) in a disk-backed ring, not in process memory.
+
+A zstd decoder must be able to copy from anywhere in the last ``window`` bytes it produced, so python-zstandard
+keeps that window in its own buffer: 2 GiB of RAM for the Reddit dumps once 2 GiB have been decompressed.
+
+Here libzstd (through ctypes, in ``ZSTD_d_stableOutBuffer`` mode) writes straight into one huge virtual buffer
+whose pages come from a scratch file of ``R = 2^⌈log₂ window⌉ + MARGIN`` bytes mapped again and again: lap k of
+the buffer, bytes [k·R, (k+1)·R), is the same file. The decoder sees contiguous output and reads back at most
+``window`` < R bytes, which are still the right ones; writing byte x overwrites x − R, long handed out. After
+every block, the pages behind what was handed out are unmapped (``MADV_DONTNEED``): they stay in the kernel's
+page cache, which writes them to disk and drops them under memory pressure (as DuckDB does with its spill
+files), and the decoder faults back in the few it copies from. Process memory stays at a few blocks; the cost is
+page faults (measured in ``bench/README.md``) and ``R`` bytes of free disk in the temporary folder.
+
+``available()`` tells whether this machine can (Linux, libzstd ≥ 1.4.5); ``_io.read_chunks`` uses it for frames
+whose window is at least ``DISK_WINDOW_MIN``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import math
+import mmap
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import AdapterError
+
+#: Windows from this size up are kept on disk by default (smaller ones cost little memory).
+DISK_WINDOW_MIN = 256 * 2**20
+#: Ring bytes beyond the window: room for the output not yet handed out.
+MARGIN = 256 * 2**20
+#: Virtual size of the output buffer (the largest decompressed size this reader supports): 16 TiB.
+VIRTUAL = 2**44
+#: At most this many laps (memory mappings) of the ring.
+MAX_LAPS = 8192
+#: Compressed bytes fed per call, and decompressed bytes handed out at a time.
+INPUT = 1 << 20
+BLOCK = 16 << 20
+
+_WINDOW_LOG_MAX = 100  # ZSTD_d_windowLogMax
+_STABLE_OUT_BUFFER = 1001  # ZSTD_d_stableOutBuffer (ZSTD_d_experimentalParam2)
+_PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
+_MAP_FIXED, _MAP_NORESERVE = 0x10, 0x4000
+_MADV_DONTNEED = 4
+_HINT = "Re-download or re-copy the file; check it with 'zstd -t --long=31'"
+
+
+class NoRoomForWindow(AdapterError):
+    """The scratch file does not fit in the temporary folder (raised before any input is read)."""
+
+
+class _Buffer(ctypes.Structure):  # ZSTD_inBuffer and ZSTD_outBuffer have the same layout
+    _fields_ = [("ptr", ctypes.c_void_p), ("size", ctypes.c_size_t), ("pos", ctypes.c_size_t)]
+
+
+@cache
+def _libraries() -> tuple[Any, Any] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        zstd = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if zstd.ZSTD_versionNumber() < 10405:  # stable output buffers came with 1.4.5
+            return None
+    except (OSError, AttributeError):
+        return None
+    zstd.ZSTD_createDCtx.restype = ctypes.c_void_p
+    zstd.ZSTD_freeDCtx.argtypes = [ctypes.c_void_p]
+    zstd.ZSTD_DCtx_setParameter.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    zstd.ZSTD_DCtx_setParameter.restype = ctypes.c_size_t
+    zstd.ZSTD_decompressStream.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Buffer), ctypes.POINTER(_Buffer)]
+    zstd.ZSTD_decompressStream.restype = ctypes.c_size_t
+    zstd.ZSTD_isError.argtypes = [ctypes.c_size_t]
+    zstd.ZSTD_isError.restype = ctypes.c_uint
+    zstd.ZSTD_getErrorName.argtypes = [ctypes.c_size_t]
+    zstd.ZSTD_getErrorName.restype = ctypes.c_char_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_long]
+    libc.mmap.restype = ctypes.c_void_p
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return zstd, libc
+
+
+def available() -> bool:
+    """True when this machine can keep zstd windows on disk (Linux with libzstd ≥ 1.4.5)."""
+    return _libraries() is not None
+
+
+def window_log(window: int) -> int:
+    """⌈log₂ window⌉, at least 12 (so that every lap starts on a page)."""
+    return max(12, math.ceil(math.log2(max(window, 1))))
+
+
+def ring_bytes(window: int) -> int:
+    """Size of the scratch file for a frame window of ``window`` bytes: window + ``MARGIN``, and at least
+    ``VIRTUAL / MAX_LAPS`` (the kernel allows a process some 65k mappings; one per lap)."""
+    fewest = -(-VIRTUAL // MAX_LAPS // mmap.PAGESIZE) * mmap.PAGESIZE
+    return max((1 << window_log(window)) + MARGIN, fewest)
+
+
+def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None) -> Iterator[bytes]:
+    """Decompressed blocks of the zstd stream ``raw`` (a binary file object), the window on disk (see module).
+
+    AdapterError (naming ``path`` and the compressed byte offset) on a damaged or truncated stream, when the
+    scratch file does not fit on disk, or when a later frame needs a larger window than the first.
+    """
+    libs = _libraries()
+    if libs is None:
+        raise AdapterError("keeping the zstd window on disk needs Linux and libzstd >= 1.4.5", path=path,
+                           hint="Use --option zstd_window=memory")
+    zstd, libc = libs
+    ring = ring_bytes(window)
+    laps = VIRTUAL // ring
+    folder = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
+    fd, name = tempfile.mkstemp(prefix="permadani-zstd-window-", dir=folder)
+    os.unlink(name)
+    base = None
+    dctx = None
+    try:
+        try:
+            os.posix_fallocate(fd, 0, ring)  # reserve the blocks now: a full disk is an error here, not a SIGBUS
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise NoRoomForWindow(f"the zstd window needs {ring / 2**30:.1f} GiB of free disk in {folder}",
+                               path=path, hint="Set TMPDIR to a larger disk, or use --option zstd_window=memory"
+                               ) from exc
+        base = libc.mmap(None, laps * ring, _PROT_NONE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE,
+                         -1, 0)
+        if base in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), "cannot reserve address space for the zstd window")
+        for lap in range(laps):  # every lap maps the same file: contiguous output, R bytes of pages
+            at = libc.mmap(base + lap * ring, ring, _PROT_RW, mmap.MAP_SHARED | _MAP_FIXED, fd, 0)
+            if at != base + lap * ring:
+                raise OSError(ctypes.get_errno(), "cannot map the zstd window file")
+        dctx = zstd.ZSTD_createDCtx()
+        # a later frame with a larger window than the ring holds is refused by the decoder, never mis-decoded
+        for param, value in ((_WINDOW_LOG_MAX, window_log(window)), (_STABLE_OUT_BUFFER, 1)):
+            _check(zstd, zstd.ZSTD_DCtx_setParameter(dctx, param, value), path, 0)
+        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring)
+    finally:
+        if dctx is not None:
+            zstd.ZSTD_freeDCtx(dctx)
+        if base is not None:
+            libc.munmap(base, laps * ring)
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, size: int, ring: int
+            ) -> Iterator[bytes]:
+    out = _Buffer(base, size, 0)
+    handed = dropped = seen = 0
+    result = 0
+    started = False
+    page = mmap.PAGESIZE
+    while True:
+        data = raw.read(INPUT)
+        if not data:
+            break
+        seen += len(data)
+        started = True
+        source = ctypes.create_string_buffer(data, len(data))
+        inp = _Buffer(ctypes.addressof(source), len(data), 0)
+        while inp.pos < inp.size:
+            result = zstd.ZSTD_decompressStream(dctx, ctypes.byref(out), ctypes.byref(inp))
+            _check(zstd, result, path, seen)
+            if out.pos - handed >= ring - page:  # the ring wrapped over output not yet handed out
+                raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
+                                   location=f"byte {seen}", hint="Use --option zstd_window=memory")
+            if out.pos - handed >= BLOCK:
+                yield ctypes.string_at(base + handed, out.pos - handed)
+                handed = out.pos
+                keep = handed // page * page
+                if keep > dropped:
+                    libc.madvise(base + dropped, keep - dropped, _MADV_DONTNEED)
+                    dropped = keep
+    if started and result != 0:
+        raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)", path=path,
+                           location=f"byte {seen}", hint=_HINT)
+    if out.pos > handed:
+        yield ctypes.string_at(base + handed, out.pos - handed)
+
+
+def _check(zstd: Any, result: int, path: Path, seen: int) -> None:
+    if zstd.ZSTD_isError(result):
+        name = zstd.ZSTD_getErrorName(result).decode("ascii", "replace")
+        raise AdapterError(f"the compressed stream is damaged ({name})", path=path, location=f"byte {seen}",
+                           hint=_HINT)
