@@ -9,7 +9,8 @@ the buffer, bytes [k·R, (k+1)·R), is the same file. The decoder sees contiguou
 ``window`` < R bytes, which are still the right ones; writing byte x overwrites x − R, long handed out. After
 every block, the pages behind what was handed out are unmapped (``MADV_DONTNEED``): they stay in the kernel's
 page cache, which writes them to disk and drops them under memory pressure (as DuckDB does with its spill
-files), and the decoder faults back in the few it copies from. Process memory stays at a few blocks; the cost is
+files), and the decoder faults back in the pages it copies from, released again every ``SWEEP`` bytes. Process
+memory stays at a few blocks plus what the decoder re-read since the last sweep; the cost is
 page faults (measured in ``bench/README.md``) and ``R`` bytes of free disk in the temporary folder.
 
 ``available()`` tells whether this machine can (Linux, libzstd ≥ 1.4.5); ``_io.read_chunks`` uses it for frames
@@ -45,6 +46,9 @@ MAX_LAPS = 8192
 #: Compressed bytes fed per call, and decompressed bytes handed out at a time.
 INPUT = 1 << 20
 BLOCK = 16 << 20
+#: Every this many bytes handed out, the whole window is released again: the decoder's reads of old output fault
+#: pages back in, which would otherwise pile up to the window's size.
+SWEEP = 256 << 20
 
 _WINDOW_LOG_MAX = 100  # ZSTD_d_windowLogMax
 _STABLE_OUT_BUFFER = 1001  # ZSTD_d_stableOutBuffer (ZSTD_d_experimentalParam2)
@@ -160,7 +164,7 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
 def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, size: int, ring: int
             ) -> Iterator[bytes]:
     out = _Buffer(base, size, 0)
-    handed = dropped = seen = 0
+    handed = dropped = swept = seen = 0
     result = 0
     started = False
     page = mmap.PAGESIZE
@@ -185,6 +189,10 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 if keep > dropped:
                     libc.madvise(base + dropped, keep - dropped, _MADV_DONTNEED)
                     dropped = keep
+                if keep - swept >= SWEEP:  # pages the decoder read back since: drop them again
+                    low = max(0, keep - ring) // page * page
+                    libc.madvise(base + low, keep - low, _MADV_DONTNEED)
+                    swept = keep
     if started and result != 0:
         raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)", path=path,
                            location=f"byte {seen}", hint=_HINT)
