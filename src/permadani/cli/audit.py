@@ -50,7 +50,7 @@ def audit(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     memory_limit: Annotated[str | None, typer.Option(
         "--memory-limit", help="DuckDB: memory cap, e.g. 8GB; joins, aggregates and sorts spill to disk beyond it "
-                               "(default: half the RAM).")] = None,
+                               "(default: half the RAM, at most 4GB).")] = None,
     temp_dir: Annotated[Path | None, typer.Option(
         "--temp-dir", help="DuckDB: folder for spilled data (default: .tmp in the working directory).")] = None,
     threads: Annotated[int | None, typer.Option(
