@@ -27,6 +27,7 @@ ZSTD_MAX_WINDOW = 2**31
 HEAD_BYTES = 64 * 1024
 BOM = b"\xef\xbb\xbf"
 CHUNK = 8 * 1024 * 1024
+DAMAGED_HINT = "Re-download or re-copy the file; check it with 'zstd -t --long=31'"
 
 _COMPRESSED = {".zst": "zstd", ".zstd": "zstd", ".gz": "gzip", ".bz2": "bz2", ".xz": "xz"}
 _MAGIC = [(b"\x28\xb5\x2f\xfd", "zstd"), (b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz")]
@@ -98,7 +99,7 @@ class CheckedZstdReader(io.RawIOBase):
                 if self._started and not self._obj.eof:
                     raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)",
                                        path=self._path, location=f"byte {self._seen}",
-                                       hint="Re-download or re-copy the file; check it with 'zstd -t --long=31'")
+                                       hint=DAMAGED_HINT)
                 return
             self._seen += len(block)
             try:
@@ -112,7 +113,7 @@ class CheckedZstdReader(io.RawIOBase):
             except zstandard.ZstdError as exc:
                 raise AdapterError(f"the compressed stream is damaged ({exc})", path=self._path,
                                    location=f"byte {self._seen}",
-                                   hint="Re-download or re-copy the file; check it with 'zstd -t --long=31'") from exc
+                                   hint=DAMAGED_HINT) from exc
             if out:
                 yield out
 
@@ -271,7 +272,7 @@ def read_chunks(path: Path, on_bytes: Callable[[int], None] | None = None,
         raise AdapterError(
             f"the compressed stream is damaged or truncated ({exc})",
             path=path,
-            hint="Re-download or re-copy the file; check it with 'zstd -t --long=31' (or gzip -t)",
+            hint=f"{DAMAGED_HINT} (or gzip -t)",
         ) from exc
     if pieces:
         yield b"".join(memoryview(b)[s:e] for b, s, e in pieces)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AdapterError
+from ._io import DAMAGED_HINT
 
 #: Windows from this size up are kept on disk by default (smaller ones cost little memory).
 DISK_WINDOW_MIN = 256 * 2**20
@@ -55,7 +56,6 @@ _STABLE_OUT_BUFFER = 1001  # ZSTD_d_stableOutBuffer (ZSTD_d_experimentalParam2)
 _PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
 _MAP_FIXED, _MAP_NORESERVE = 0x10, 0x4000
 _MADV_DONTNEED = 4
-_HINT = "Re-download or re-copy the file; check it with 'zstd -t --long=31'"
 
 
 class NoRoomForWindow(AdapterError):
@@ -195,7 +195,7 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                     swept = keep
     if started and result != 0:
         raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)", path=path,
-                           location=f"byte {seen}", hint=_HINT)
+                           location=f"byte {seen}", hint=DAMAGED_HINT)
     if out.pos > handed:
         yield ctypes.string_at(base + handed, out.pos - handed)
 
@@ -204,4 +204,4 @@ def _check(zstd: Any, result: int, path: Path, seen: int) -> None:
     if zstd.ZSTD_isError(result):
         name = zstd.ZSTD_getErrorName(result).decode("ascii", "replace")
         raise AdapterError(f"the compressed stream is damaged ({name})", path=path, location=f"byte {seen}",
-                           hint=_HINT)
+                           hint=DAMAGED_HINT)

@@ -163,10 +163,7 @@ def split_period_tiers(tiers: pa.Table, activity: pa.Table) -> pa.Table:
                   "period_s": period_s, "status": tiers.column("status"),
                   "percentile": tiers.column("percentile"), "tier": tiers.column("tier")})
     act = activity.select(["platform", "author_id", "period_s", "posts", "first_at"])
-    t = t.join(act, ["platform", "author_id", "period_s"], join_type="left outer")
-    label = pc.cast(pc.multiply(t.column("period_s"), 1_000_000), pa.timestamp("us", tz="UTC"))
-    t = t.append_column("period", period_labels(label))
-    return sort_table(t.select(list(PERIOD_TIER_COLUMNS)), ["platform", "period_s", "author_id"])
+    return _labelled(t.join(act, ["platform", "author_id", "period_s"], join_type="left outer"))
 
 
 def period_tiers(ctx: Any) -> pa.Table:
@@ -194,6 +191,7 @@ def _with_activity(tiers: ibis.Table, activity: ibis.Table) -> ibis.Table:
 
 
 def _labelled(table: pa.Table) -> pa.Table:
+    """Tiers per period with their ``period`` label, in ``PERIOD_TIER_COLUMNS`` order, sorted."""
     label = pc.cast(pc.multiply(table.column("period_s"), 1_000_000), pa.timestamp("us", tz="UTC"))
     table = table.append_column("period", period_labels(label))
     return sort_table(table.select(list(PERIOD_TIER_COLUMNS)), ["platform", "period_s", "author_id"])
