@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _question import WINDOW_S, assign_tiers, empty_matrix, known, read_comments, result, strip
+from _question import WINDOW_S, assign_tiers, empty_matrix, known, records, result
 
 
 def main(path: str) -> None:
@@ -28,17 +28,14 @@ def main(path: str) -> None:
     began = time.perf_counter()
     speakers: dict[str, Speaker] = {}
     utterances = []
-    for rec in read_comments(path):
-        name = rec.get("author") or "[deleted]"
+    for rec in records(path):
+        name = rec.author or "[deleted]"
         speaker = speakers.get(name)
         if speaker is None:
             speaker = speakers[name] = Speaker(id=name)
-        parent = rec.get("parent_id") or ""
         utterances.append(Utterance(
-            id=rec["id"], speaker=speaker, conversation_id=strip(rec.get("link_id")),
-            reply_to=strip(parent) if parent.startswith("t1_") else None,
-            timestamp=int(float(rec["created_utc"])), text=rec.get("body") or "",
-            meta={"score": rec.get("score") or 0, "subreddit": rec.get("subreddit")}))
+            id=rec.id, speaker=speaker, conversation_id=rec.link or rec.id, reply_to=rec.parent,
+            timestamp=rec.t, text=rec.text, meta={"score": rec.score, "subreddit": rec.subreddit}))
     read_done = time.perf_counter()
     corpus = Corpus(utterances=utterances)
     del utterances

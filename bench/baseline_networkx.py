@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _question import WINDOW_S, assign_tiers, empty_matrix, known, read_comments, result, strip
+from _question import WINDOW_S, assign_tiers, empty_matrix, known, records, result
 
 
 def main(path: str) -> None:
@@ -28,12 +28,10 @@ def main(path: str) -> None:
     began = time.perf_counter()
     graph = nx.DiGraph()
     parents: list[tuple[str, str]] = []
-    for rec in read_comments(path):
-        post = rec["id"]
-        graph.add_node(post, author=rec.get("author"), t=int(float(rec["created_utc"])), score=rec.get("score") or 0)
-        parent = rec.get("parent_id") or ""
-        if parent.startswith("t1_"):
-            parents.append((post, strip(parent)))
+    for rec in records(path):
+        graph.add_node(rec.id, author=rec.author, t=rec.t, score=rec.score)
+        if rec.parent is not None:
+            parents.append((rec.id, rec.parent))
     graph.add_edges_from((child, parent) for child, parent in parents if parent in graph)
     del parents
     read_done = time.perf_counter()

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="5m", choices=["500k", "5m", "100m"])
     ap.add_argument("--file", help="a dump to ingest instead of the generated size")
-    ap.add_argument("--output", help="dataset folder (default bench/data/ds_<size>)")
+    ap.add_argument("--output", help="dataset folder (default bench/data/ds_<size or file name>)")
     ap.add_argument("--sections", default=STRUCTURAL)
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory limit of the audit (default: permadani's)")
     ap.add_argument("--ingest-memory-limit", default=None, help="DuckDB memory limit of the ingest merge")
@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the dataset and results")
     args = ap.parse_args(argv)
-    dataset = Path(args.output) if args.output else BENCH / "data" / f"ds_{args.size}"
+    label = Path(args.file).name.removesuffix(".zst").removesuffix(".json") if args.file else args.size
+    dataset = Path(args.output) if args.output else BENCH / "data" / f"ds_{label}"
     trace = Path(args.trace) if args.trace else None
     if trace is not None:
         trace.mkdir(parents=True, exist_ok=True)
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                          str(dataset), str(trace / "ingest.trace") if trace else None)
     runs = [ingest]
     if ingest.returncode == 0:
-        audited, _ = audit_once(args.size, "duckdb", args.sections, args.memory_limit, None, args.timeout,
+        audited, _ = audit_once(label, "duckdb", args.sections, args.memory_limit, None, args.timeout,
                                 str(dataset), None, args.temp_dir,
                                 trace=str(trace / "audit.trace") if trace else None)
         runs.append(audited)
@@ -56,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     print(table(runs, f"permadani end to end — {machine()}"))
     print(f"targets for 100M comments: < 900 s and < 8,192 MB peak; this run: {total.seconds:,.0f} s, "
           f"{total.peak_rss_mb:,.0f} MB")
-    save("e2e", runs, {"size": args.size, "file": args.file, "sections": args.sections,
+    save("e2e", runs, {"size": label, "file": args.file, "sections": args.sections,
                        "memory_limit": args.memory_limit})
     if not args.keep:
         shutil.rmtree(dataset, ignore_errors=True)
-        shutil.rmtree(BENCH / "data" / f"results_{args.size}_duckdb", ignore_errors=True)
+        shutil.rmtree(BENCH / "data" / f"results_{label}_duckdb", ignore_errors=True)
     return 0 if ok else 1
 
 

@@ -43,7 +43,9 @@ def ingest_once(size: str, memory_limit: str | None = None, temp_dir: str | None
         raw = json.loads(src.with_suffix(".json").read_text()).get("raw_bytes", 0) if src.with_suffix(
             ".json").exists() else 0
         per_cpu = rows / done.cpu_seconds if done.cpu_seconds else 0.0
-        note = (f"{per_cpu:,.0f} rows/CPU-s, {raw / seconds / 2**20:,.0f} MB/s json, {load}")
+        rate = (f"{raw / seconds / 2**20:,.0f} MB/s json" if raw  # the generator's sidecar gives the JSON size
+                else f"{src.stat().st_size / seconds / 2**20:,.0f} MB/s compressed")
+        note = f"{per_cpu:,.0f} rows/CPU-s, {rate}, {load}"
     else:
         note = f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:] or ''}"
     return Measured(f"ingest {src.name if file else size}", rows, seconds, peak / 2**20, done.returncode, note,

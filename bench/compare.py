@@ -1,6 +1,6 @@
 """Side by side on the same data: permadani (ingest + audit) vs ConvoKit vs plain Python + networkx.
 
-    python bench/compare.py [--size 500k] [--skip convokit] [--skip networkx]
+    python bench/compare.py [--size 500k | --file DUMP.zst] [--skip convokit] [--skip networkx]
 
 The question is the same for all three (``_question.py``): the reply-back matrix by tier. permadani answers it
 with its CLI ingest plus the ``tiers`` and ``responsiveness`` audit sections (which also bootstrap 95 %
@@ -15,6 +15,7 @@ import argparse
 import json
 import shutil
 import sys
+from pathlib import Path
 
 from _measure import BENCH, PYTHON, Measured, data_file, machine, run, save, table
 
@@ -35,12 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="500k", choices=["500k", "5m"])
     ap.add_argument("--skip", action="append", default=[], choices=["convokit", "networkx"])
+    ap.add_argument("--file", default=None, help="any Pushshift-style dump (e.g. from another generator) instead "
+                    "of a generated size")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args(argv)
-    src = data_file(args.size)
+    src = Path(args.file) if args.file else data_file(args.size)
+    if not src.is_file():
+        sys.exit(f"{src} is not a file")
+    label = src.stem.removesuffix(".json") if args.file else args.size
     if not BASELINE_PYTHON.exists():
         sys.exit(f"{BASELINE_PYTHON} is missing: create the ConvoKit venv first (see bench/README.md)")
-    dataset = BENCH / "data" / f"cmp_{args.size}"
+    dataset = BENCH / "data" / f"cmp_{label}"
     shutil.rmtree(dataset, ignore_errors=True)
 
     ingest, _ = _run_json("permadani ingest", [
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = answers["permadani"]
         print("reply-back rate to upper-tier authors: " + ", ".join(
             f"{k.split('->')[0]} {v['rate']:.3f}" for k, v in cells.items() if k.endswith("->upper") and v["rate"]))
-    save("compare", runs, {"size": args.size, "ratios": ratios, "agree": agree})
+    save("compare", runs, {"size": label, "file": str(src), "ratios": ratios, "agree": agree})
     shutil.rmtree(dataset, ignore_errors=True)
     return 0 if agree and all(r.returncode == 0 for r in runs) else 1
 

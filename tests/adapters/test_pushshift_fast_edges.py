@@ -7,7 +7,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from permadani.adapters.reddit_pushshift import PushshiftAdapter, PushshiftOptions, fast_parse, vector_parse
+from permadani.adapters.reddit_pushshift import (
+    PushshiftAdapter,
+    PushshiftOptions,
+    _unshaped,
+    fast_parse,
+    split_lines,
+    vector_parse,
+)
 
 GOOD = '{"id": "%s", "parent_id": "t3_x1", "link_id": "t3_x1", "author": "alice", "created_utc": 1136074029, ' \
        '"body": "hi", "score": 1, "subreddit": "test"}'
@@ -54,6 +61,7 @@ EDGES = [
     b'{"\\u0069d": "esc", "created_utc": 1136074029, "body": "escaped key", "subreddit": "t"}',
     b'{"id": "crlf", "created_utc": 1136074029, "body": "windows line end", "subreddit": "t"}\r',
     b'   ',
+    b'  {"id": "pad", "created_utc": 1136074029, "body": "padded with spaces", "subreddit": "t"} ',
     b'["not", "an", "object"]',
     b'"just a string"',
     b'{"id": "two"} {"id": "on one line"}',
@@ -103,6 +111,7 @@ def test_vectorised_equals_per_line_on_edge_cases(tmp_path: Path, chunk_size: in
     assert reasons["line 64"] == "invalid-utf8" and reasons["line 68"] == "invalid-utf8"
     assert reasons["line 20"] == "bad-value" and reasons["line 30"] == "bad-timestamp"
     assert reasons[f"line {len(EDGES) * 2 - 2}"] == "malformed-json" and "ok2" in kept
+    assert kept["pad"]["text"] == "padded with spaces"  # legal JSON, read by the per-line path
     assert fast[0] == len(EDGES) * 2 - 1  # the blank line is not a record
 
 
@@ -114,6 +123,13 @@ def test_vector_parse_marks_only_the_odd_lines() -> None:
     string_time = (GOOD % "s").replace('1136074029', '"1136074029"').encode()
     assert vector_parse(string_time)[1].tolist() == [True]
     assert fast_parse(string_time) is None and fast_parse(string_time, numeric_strings=True) is not None
+
+
+def test_lines_not_shaped_like_an_object_are_left_to_the_per_line_path() -> None:
+    # blank, cut short, padded, CRLF: only the first and last byte before the newline are looked at
+    chunk = b'{"a": 1}\n\n{"b"\n  {"c": 1}\n{"d": 2}\r\n}\n{}'
+    assert _unshaped(chunk, split_lines(chunk)).tolist() == [False, True, True, True, False, True, False]
+    assert _unshaped(b"\n", split_lines(b"\n")).tolist() == [True]
 
 
 def test_many_odd_lines_in_one_chunk_keep_their_order(tmp_path: Path) -> None:

@@ -68,6 +68,23 @@ def test_bootstrap_is_seeded_and_resamples_clusters() -> None:
     assert a.interval()[0] == (0.0, 1.0)
 
 
+def test_bootstrap_sparse_path_equals_dense_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the per-row path (used beyond _DENSE_CELLS, i.e. millions of repliers) must draw the same replicates as the
+    # matrix-product path: same weights, same sums up to rounding
+    from permadani.analyses import bootstrap
+
+    rng = np.random.default_rng(3)
+    cluster = np.sort(rng.integers(0, 300, 2_000))
+    cell, n = rng.integers(0, 12, 2_000), rng.integers(1, 6, 2_000)
+    k = np.minimum(n, rng.integers(0, 4, 2_000))
+    dense = cluster_bootstrap(cluster, cell, n, k, 12, n_boot=50, seed=11)
+    monkeypatch.setattr(bootstrap, "_DENSE_CELLS", 0)
+    sparse = cluster_bootstrap(cluster, cell, n, k, 12, n_boot=50, seed=11)
+    assert np.isnan(dense.rates).sum() == np.isnan(sparse.rates).sum()
+    np.testing.assert_allclose(sparse.rates, dense.rates, rtol=1e-12)
+    assert not np.allclose(dense.rates[0], dense.rates[1])  # replicates differ from each other
+
+
 def test_score_intervals_match_published_values() -> None:
     from permadani.analyses.bootstrap import newcombe, union, wilson
 

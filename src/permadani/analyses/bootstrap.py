@@ -61,7 +61,7 @@ _DENSE_CELLS = 4_000_000
 
 
 def cluster_weights(n_clusters: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield blocks of bootstrap weights: arrays (b, C), row = how often each cluster was drawn when C clusters
+    """Yield blocks of bootstrap weights: int64 arrays (b, C), row = how often each cluster was drawn when C clusters
     are drawn with replacement (multinomial(C, 1/C)), as counts of ``rng.integers(0, C, C)``."""
     rng = np.random.default_rng(seed)
     done = 0
@@ -71,7 +71,7 @@ def cluster_weights(n_clusters: int, n_boot: int, seed: int) -> Iterator[np.ndar
         b = min(per_block, n_boot - done)
         draws = rng.integers(0, n_clusters, size=(b, n_clusters), dtype=np.int64)
         draws += (np.arange(b, dtype=np.int64) * n_clusters)[:, None]
-        yield np.bincount(draws.ravel(), minlength=b * n_clusters).reshape(b, n_clusters).astype(np.float64)
+        yield np.bincount(draws.ravel(), minlength=b * n_clusters).reshape(b, n_clusters)
         done += b
 
 
@@ -97,20 +97,23 @@ def cluster_bootstrap(cluster: np.ndarray, cell: np.ndarray, n: np.ndarray, k: n
         size = n_clusters * n_cells
         both = np.column_stack([np.bincount(flat, weights=n, minlength=size).reshape(n_clusters, n_cells),
                                 np.bincount(flat, weights=k, minlength=size).reshape(n_clusters, n_cells)])
+    else:  # one buffer per row-sized temporary, reused by every replicate (fresh ones cost a page fault per 4 KiB)
+        drawn = np.empty(cluster.size, dtype=np.int64)
+        weighted = np.empty(cluster.size, dtype=np.float64)
     row = 0
     for weights in cluster_weights(n_clusters, n_boot, seed):
         trials: np.ndarray
         successes: np.ndarray
         if dense:
-            sums = weights @ both
+            sums = weights.astype(np.float64) @ both
             trials, successes = sums[:, :n_cells], sums[:, n_cells:]
         else:
             trials = np.empty((weights.shape[0], n_cells))
             successes = np.empty((weights.shape[0], n_cells))
             for i, w in enumerate(weights):
-                wr = w[cluster]
-                trials[i] = np.bincount(cell, weights=wr * n, minlength=n_cells)
-                successes[i] = np.bincount(cell, weights=wr * k, minlength=n_cells)
+                np.take(w, cluster, out=drawn)
+                trials[i] = np.bincount(cell, weights=np.multiply(drawn, n, out=weighted), minlength=n_cells)
+                successes[i] = np.bincount(cell, weights=np.multiply(drawn, k, out=weighted), minlength=n_cells)
         with np.errstate(invalid="ignore", divide="ignore"):
             rates[row:row + weights.shape[0]] = np.where(trials > 0, successes / np.where(trials > 0, trials, 1.0),
                                                          np.nan)
