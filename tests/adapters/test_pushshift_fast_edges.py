@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from permadani.adapters import reddit_pushshift
 from permadani.adapters.reddit_pushshift import (
     PushshiftAdapter,
     PushshiftOptions,
@@ -62,6 +63,15 @@ EDGES = [
     b'{"id": "crlf", "created_utc": 1136074029, "body": "windows line end", "subreddit": "t"}\r',
     b'   ',
     b'  {"id": "pad", "created_utc": 1136074029, "body": "padded with spaces", "subreddit": "t"} ',
+    b'{"id": "dup3", "created_utc": 1136074029, "body": 5, "body": "second", "subreddit": "t"}',
+    b'{"id": "dup4", "created_utc": 1136074029, "body": "b", "score": 2.5, "score": 3.0, "subreddit": "t"}',
+    b'{"id": -42, "created_utc": 1136074029, "body": "negative int id", "subreddit": "t"}',
+    b'{"id": 123456789012345678901234, "created_utc": 1136074029, "body": "huge int id", "subreddit": "t"}',
+    b'{"id": "sc7", "created_utc": 1136074029, "body": "b", "score": 1e2, "subreddit": "t"}',
+    b'{"id": "sc8", "created_utc": 1136074029, "body": "b", "score": -0.0, "subreddit": "t"}',
+    b'{"id": "sc9", "created_utc": 1136074029, "body": "b", "score": 9007199254740993.0, "subreddit": "t"}',
+    b'{"id": "sc10", "created_utc": 1136074029, "body": "b", "score": "3.0", "subreddit": "t"}',
+    b'{"id": "sc11", "created_utc": 1136074029, "body": "b", "score": 1e400, "subreddit": "t"}',
     b'["not", "an", "object"]',
     b'"just a string"',
     b'{"id": "two"} {"id": "on one line"}',
@@ -84,8 +94,11 @@ def _read(path: Path, **options: object) -> tuple[int, pa.Table, pa.Table, pa.Ta
             pa.concat_tables([b.accounts for b in batches]), pa.concat_tables([b.rejects for b in batches]))
 
 
+@pytest.mark.parametrize("relax_share", [0.25, 0.0])  # 0: every chunk with an odd line is also read relaxed
 @pytest.mark.parametrize("chunk_size", [1024, 1 << 20])
-def test_vectorised_equals_per_line_on_edge_cases(tmp_path: Path, chunk_size: int) -> None:
+def test_vectorised_equals_per_line_on_edge_cases(tmp_path: Path, chunk_size: int, relax_share: float,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reddit_pushshift, "RELAX_SHARE", relax_share)
     lines = []
     for i, edge in enumerate(EDGES):
         lines += [(GOOD % f"g{i}").encode(), edge]
@@ -112,6 +125,9 @@ def test_vectorised_equals_per_line_on_edge_cases(tmp_path: Path, chunk_size: in
     assert reasons["line 20"] == "bad-value" and reasons["line 30"] == "bad-timestamp"
     assert reasons[f"line {len(EDGES) * 2 - 2}"] == "malformed-json" and "ok2" in kept
     assert kept["pad"]["text"] == "padded with spaces"  # legal JSON, read by the per-line path
+    assert "dup3" not in kept and "dup4" not in kept and kept["-42"]["text"] == "negative int id"
+    assert (kept["sc7"]["score"], kept["sc8"]["score"], kept["sc9"]["score"]) == (100, 0, 9007199254740992)
+    assert "sc10" not in kept and "sc11" not in kept
     assert fast[0] == len(EDGES) * 2 - 1  # the blank line is not a record
 
 
@@ -123,6 +139,17 @@ def test_vector_parse_marks_only_the_odd_lines() -> None:
     string_time = (GOOD % "s").replace('1136074029', '"1136074029"').encode()
     assert vector_parse(string_time)[1].tolist() == [True]
     assert fast_parse(string_time) is None and fast_parse(string_time, numeric_strings=True) is not None
+
+
+def test_usual_odd_shapes_stay_on_the_fast_path() -> None:
+    # another generator may write integer ids, whole scores as floats or bodies that read as JSON on every line:
+    # these are clean (read by DuckDB), not left to the per-line path
+    lines = [GOOD % "a", GOOD.replace('"%s"', "42"), (GOOD % "b").replace('"score": 1', '"score": 7.0'),
+             (GOOD % "c").replace('"hi"', '"1234"'), (GOOD % "d").replace('"alice"', '"true"')]
+    raw, clean, _ = vector_parse("\n".join(lines).encode())
+    assert clean.tolist() == [True] * 5
+    assert raw["id"].to_pylist()[:2] == ["a", "42"] and raw["score"].to_pylist()[2] == 7
+    assert raw["body"].to_pylist()[3] == "1234" and raw["author"].to_pylist()[4] == "true"
 
 
 def test_lines_not_shaped_like_an_object_are_left_to_the_per_line_path() -> None:

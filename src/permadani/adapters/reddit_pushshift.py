@@ -108,7 +108,7 @@ _SPEC = json.dumps({f.name: "VARCHAR" for f in RAW})
 _NUMBER_TEXT = r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?"  # an ASCII subset of what ``epoch_seconds`` accepts
 
 
-def _clean_sql(guarded: bool = False) -> str:
+def _clean_sql(guarded: bool = False, relaxed: bool = False) -> str:
     """One JSON parse per line of the ``lines`` table: the ``RAW`` columns plus ``_ok`` (a clean record).
 
     Unguarded, a malformed line makes the whole query fail (the caller then runs the ``guarded`` query, which
@@ -118,34 +118,52 @@ def _clean_sql(guarded: bool = False) -> str:
 
     Text alone cannot tell ``"5"`` from ``5``; it does not need to for the numbers (a number and its digits as
     a string give the same value on the per-line path too, so only plain digit text passes). A string field
-    passes only when its text is not itself valid JSON: a number, object, array or boolean there (or a string
-    that happens to read as one, such as an author called ``"1234"``) leaves the line to the per-line path.
+    passes when its text is not itself valid JSON. The rest is left to the per-line path, unless ``relaxed``:
+    then those fields are looked up again by their JSON type (a second parse of that line, still several times
+    cheaper than the per-line path), and a string that reads as JSON (an author called ``"1234"``), an integer
+    ``id`` (kept as its digits) and a whole-number ``score`` written as a float (``3.0``, below 2⁵³) pass too.
     """
-    def string(name: str) -> str:  # JSON text of a non-string value never starts with a quote
-        return f"NOT coalesce(json_valid(x.{name}) AND NOT starts_with(x.{name}, '\"'), false)"
+    def json_type(name: str) -> str:  # only for lines DuckDB could parse (a guarded query nulls the others)
+        return f"CASE WHEN x IS NOT NULL THEN json_type(line, '$.{name}') END"
 
+    def string(name: str, also: str = "'VARCHAR'") -> str:  # JSON text of a non-string never starts with '"'
+        plain = f"NOT coalesce(json_valid(x.{name}) AND NOT starts_with(x.{name}, '\"'), false)"
+        return f"CASE WHEN {plain} THEN true ELSE {json_type(name)} IN ({also}) END" if relaxed else plain
+
+    int_score = "regexp_full_match(x.score, '-?[0-9]+')"
+    as_double = "TRY_CAST(x.score AS DOUBLE)"
+    score_ok = f"x.score IS NULL OR ({int_score} AND score IS NOT NULL)"
+    score = "TRY_CAST(x.score AS BIGINT)"
+    if relaxed:  # CASE, not OR: DuckDB evaluates a branch only for the rows that reach it
+        score_ok = (f"CASE WHEN {score_ok} THEN true ELSE ({json_type('score')} = 'DOUBLE' AND isfinite({as_double}) "
+                    f"AND {as_double} = floor({as_double}) AND abs({as_double}) < {2.0**53!r}) END")
+        score = f"CASE WHEN {int_score} THEN {score} ELSE TRY_CAST({as_double} AS BIGINT) END"
     ok = " AND ".join([
-        "x.id <> ''", string("id"),
+        "x.id <> ''", string("id", "'VARCHAR', 'BIGINT', 'UBIGINT'"),
         f"regexp_full_match(x.created_utc, '{_NUMBER_TEXT}')", "created_utc >= 0", f"created_utc < {MAX_EPOCH!r}",
-        "(x.score IS NULL OR (regexp_full_match(x.score, '-?[0-9]+') AND score IS NOT NULL))",
+        f"({score_ok})",
         f"(x.author_created_utc IS NULL OR (regexp_full_match(x.author_created_utc, '{_NUMBER_TEXT}') "
         "AND isfinite(author_created_utc)))",
         *[string(name) for name in _STRINGS],
     ])
-    numbers = {"created_utc": "DOUBLE", "score": "BIGINT", "author_created_utc": "DOUBLE"}
-    columns = [f.name if f.name in numbers else f"x.{f.name}" for f in RAW]
+    numbers = {"created_utc": "DOUBLE", "author_created_utc": "DOUBLE"}
+    columns = [f.name if f.name in (*numbers, "score") else f"x.{f.name}" for f in RAW]
     casts = ", ".join(f"TRY_CAST(x.{name} AS {kind}) AS {name}" for name, kind in numbers.items())
     parse = f"from_json(line, '{_SPEC}')"
     if guarded:
         parse = f"CASE WHEN json_valid(line) THEN {parse} END"
+    line = ", line" if relaxed else ""
     return f"""
         SELECT {', '.join(columns)}, coalesce({ok}, false) AS _ok
-        FROM (SELECT x, {casts} FROM (SELECT {parse} AS x FROM lines))
+        FROM (SELECT x{line}, {casts}, {score} AS score FROM (SELECT {parse} AS x{line} FROM lines))
     """
 
 
-_SQL = _clean_sql()
-_GUARDED_SQL = _clean_sql(guarded=True)
+#: (strict, relaxed) × (unguarded, guarded) queries; see ``_clean_sql``.
+_SQL = {(relaxed, guarded): _clean_sql(guarded, relaxed) for relaxed in (False, True) for guarded in (False, True)}
+#: A chunk is read again with the relaxed checks when more than this share of its lines failed the strict ones
+#: (below it, the per-line path for those lines costs less than a second query over the chunk).
+RELAX_SHARE = 0.25
 _QUOTED_TIME = re.compile(rb'"(author_)?created_utc"\s*:\s*"')
 _TRAILING_COMMA = r",[ \t\r\n]*[\]}]"  # DuckDB accepts these, Python's json does not
 _local = threading.local()
@@ -240,15 +258,21 @@ def vector_parse(chunk: bytes, numeric_strings: bool = True) -> tuple[pa.Table, 
     con = _duckdb()
     con.register("lines", _batches(lines, PARSE_THREADS))
     try:  # in line order: preserve_insertion_order holds for Arrow scans
+        guarded = False
         try:
-            out = con.sql(_SQL).to_arrow_table()
-        except duckdb.InvalidInputException:  # a malformed (or blank) line somewhere in the chunk
-            out = con.sql(_GUARDED_SQL).to_arrow_table()
+            out = con.sql(_SQL[False, guarded]).to_arrow_table()
+        except duckdb.InvalidInputException:  # a malformed line somewhere in the chunk
+            guarded = True
+            out = con.sql(_SQL[False, guarded]).to_arrow_table()
+        clean = np.asarray(out["_ok"].to_numpy(), dtype=bool)
+        odd = n - int(clean.sum()) - (int(suspects.sum()) if suspects is not None else 0)
+        if odd > RELAX_SHARE * n:  # e.g. integer ids or float scores on every line: one more query, not per line
+            out = con.sql(_SQL[True, guarded]).to_arrow_table()
+            clean = np.asarray(out["_ok"].to_numpy(), dtype=bool)
     finally:
         con.unregister("lines")
     if out.num_rows != n:
         raise RuntimeError(f"DuckDB returned {out.num_rows} rows for {n} lines")
-    clean = np.asarray(out["_ok"].to_numpy(), dtype=bool)
     if not numeric_strings:
         quoted = [m.start() for m in _QUOTED_TIME.finditer(chunk)]
         if quoted:
