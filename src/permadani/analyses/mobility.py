@@ -59,9 +59,10 @@ def transitions(pt: pa.Table) -> pa.Table:
     right = pa.table({"platform": pt.column("platform"), "author_id": pt.column("author_id"),
                       "t_to": pt.column("t"), "to_tier": pt.column("tier")})
     j = left.join(right, ["platform", "author_id", "t_to"], join_type="full outer")
-    plat = j.column("platform").to_pylist()
+    platforms = sorted(last)  # a handful: each row's platform by its index, not as millions of Python strings
+    where = pc.index_in(j.column("platform"), value_set=pa.array(platforms, pa.string()))
+    last_of = np.array([last[p] for p in platforms], dtype=np.int64)[where.to_numpy(zero_copy_only=False)]
     t_to = j.column("t_to").to_numpy(zero_copy_only=False)
-    last_of = np.array([last[p] for p in plat], dtype=np.int64) if plat else np.empty(0, np.int64)
     keep = (t_to >= 1) & (t_to <= last_of)
     j = j.filter(pa.array(keep))
     j = j.set_column(j.column_names.index("from_tier"), "from_tier", pc.fill_null(j.column("from_tier"), "inactive"))
@@ -164,8 +165,7 @@ def summarise(pt: pa.Table, trans: pa.Table, origin: pa.Table, climb: pa.Table, 
     days = climb.column("days_to_upper").to_numpy(zero_copy_only=False) if climb.num_rows else np.empty(0)
     return clean({
         "period": period, "k_periods": k,
-        "periods": len(set(zip(pt.column("platform").to_pylist(), pt.column("period_s").to_pylist(),
-                                   strict=True))),
+        "periods": pt.group_by(["platform", "period_s"]).aggregate([]).num_rows,
         "account_periods": pt.num_rows,
         "matrix": mat,
         "upper_stays_upper": share.get(("upper", "upper")),
