@@ -94,3 +94,60 @@ def test_score_intervals_match_published_values() -> None:
     # Newcombe (1998), example (a): 56/70 − 48/80 → 0.0524 to 0.3339
     assert newcombe(56, 70, 48, 80) == (pytest.approx(0.0524, abs=1e-4), pytest.approx(0.3339, abs=1e-4))
     assert union((0.1, 0.3), (0.2, 0.4)) == (0.1, 0.4) and union((None, None), (0.2, 0.4)) == (0.2, 0.4)
+
+
+def test_clusters_are_grouped_by_exact_profile() -> None:
+    from permadani.analyses.bootstrap import cluster_profiles
+
+    # clusters 0 and 2 have the same profile written differently (cell 1 split over two rows, other order);
+    # cluster 1 differs only in k; cluster 3 has no rows (an empty profile); cluster 4 = cluster 0 again
+    cluster = np.array([0, 0, 0, 1, 1, 2, 2, 4, 4])
+    cell = np.array([0, 1, 1, 0, 1, 1, 0, 0, 1])
+    n = np.array([2, 1, 2, 2, 3, 3, 2, 2, 3])
+    k = np.array([1, 0, 1, 1, 0, 1, 1, 1, 1])
+    p = cluster_profiles(cluster, cell, n, k, 2)
+    assert sorted(p.multiplicity.tolist()) == [1, 1, 3]
+    assert p.multiplicity.sum() == 5 and p.profile.size == 4  # rows of the two non-empty profiles
+    shared = int(np.flatnonzero(p.multiplicity == 3)[0])
+    mine = p.profile == shared
+    assert (p.cell[mine].tolist(), p.n[mine].tolist(), p.k[mine].tolist()) == ([0, 1], [2.0, 3.0], [1.0, 1.0])
+
+
+def test_profile_grouping_survives_hash_collisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a hash that collides for everything must not merge different clusters: each becomes its own profile
+    from permadani.analyses import bootstrap
+
+    monkeypatch.setattr(bootstrap, "_mix", lambda x: np.zeros_like(x))
+    p = bootstrap.cluster_profiles(np.array([0, 1, 2]), np.array([0, 0, 0]), np.array([1, 1, 2]),
+                                   np.array([0, 0, 1]), 1)
+    assert p.multiplicity.tolist() == [1, 1, 1] and p.n.tolist() == [1.0, 1.0, 2.0]
+
+
+def test_profile_bootstrap_matches_resampling_clusters_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the multinomial over profiles must give the distribution of drawing the clusters themselves: 300 clusters,
+    # most with one reply (few profiles, high multiplicity), some heavy repliers; 4,000 replicates each way
+    from permadani.analyses import bootstrap
+
+    rng = np.random.default_rng(5)
+    heavy = rng.random(300) < 0.1
+    rows = [(c, int(rng.integers(0, 2)), int(n), int(rng.binomial(n, 0.2 if h else 0.6)))
+            for c, h in enumerate(heavy) for n in [int(rng.integers(5, 40)) if h else 1]]
+    cluster, cell, n, k = (np.array(col) for col in zip(*rows, strict=True))
+    assert bootstrap.cluster_profiles(cluster, cell, n, k, 2).multiplicity.size < 100
+    fast = cluster_bootstrap(cluster, cell, n, k, 2, n_boot=4000, seed=1).rates
+    draws = np.random.default_rng(2).integers(0, 300, size=(4000, 300))
+    w = np.stack([np.bincount(d, minlength=300) for d in draws])
+    dense_n = np.zeros((300, 2))
+    dense_k = np.zeros((300, 2))
+    np.add.at(dense_n, (cluster, cell), n)
+    np.add.at(dense_k, (cluster, cell), k)
+    slow = (w @ dense_k) / (w @ dense_n)
+    for j in range(2):
+        sd = slow[:, j].std()
+        assert abs(fast[:, j].mean() - slow[:, j].mean()) < 0.1 * sd
+        assert abs(fast[:, j].std() - sd) < 0.1 * sd
+        for q in (2.5, 50, 97.5):
+            assert abs(np.percentile(fast[:, j], q) - np.percentile(slow[:, j], q)) < 0.25 * sd
+    # and the draws do not depend on the block size
+    monkeypatch.setattr(bootstrap, "_BLOCK_DRAWS", 1)
+    assert np.array_equal(cluster_bootstrap(cluster, cell, n, k, 2, n_boot=40, seed=1).rates, fast[:40])
