@@ -54,17 +54,19 @@ def transitions(pt: pa.Table) -> pa.Table:
     last: dict[str, int] = {}
     for (platform, t) in labels:
         last[platform] = max(last.get(platform, -1), t)
-    left = pa.table({"platform": pt.column("platform"), "author_id": pt.column("author_id"),
-                     "t_to": pc.add(pt.column("t"), 1), "from_tier": pt.column("tier")})
-    right = pa.table({"platform": pt.column("platform"), "author_id": pt.column("author_id"),
-                      "t_to": pt.column("t"), "to_tier": pt.column("tier")})
-    j = left.join(right, ["platform", "author_id", "t_to"], join_type="full outer")
     platforms = sorted(last)  # a handful: each row's platform by its index, not as millions of Python strings
-    where = pc.index_in(j.column("platform"), value_set=pa.array(platforms, pa.string()))
+    where = pc.index_in(pt.column("platform"), value_set=pa.array(platforms, pa.string()))
     last_of = np.array([last[p] for p in platforms], dtype=np.int64)[where.to_numpy(zero_copy_only=False)]
-    t_to = j.column("t_to").to_numpy(zero_copy_only=False)
-    keep = (t_to >= 1) & (t_to <= last_of)
-    j = j.filter(pa.array(keep))
+    period_index = pt.column("t").to_numpy(zero_copy_only=False)
+    # only rows that can take part in a pair t → t+1 enter the join (a period's accounts are millions of rows;
+    # with one period there is nothing to join at all)
+    before_last = pt.filter(pa.array(period_index < last_of))
+    after_first = pt.filter(pa.array(period_index >= 1))
+    left = pa.table({"platform": before_last.column("platform"), "author_id": before_last.column("author_id"),
+                     "t_to": pc.add(before_last.column("t"), 1), "from_tier": before_last.column("tier")})
+    right = pa.table({"platform": after_first.column("platform"), "author_id": after_first.column("author_id"),
+                      "t_to": after_first.column("t"), "to_tier": after_first.column("tier")})
+    j = left.join(right, ["platform", "author_id", "t_to"], join_type="full outer")
     j = j.set_column(j.column_names.index("from_tier"), "from_tier", pc.fill_null(j.column("from_tier"), "inactive"))
     j = j.set_column(j.column_names.index("to_tier"), "to_tier", pc.fill_null(j.column("to_tier"), "inactive"))
     counts = j.group_by(["platform", "t_to", "from_tier", "to_tier"]).aggregate([("author_id", "count")])
