@@ -34,12 +34,19 @@ STATES = ("upper", "middle", "lower", "inactive")
 
 
 def index_periods(pt: pa.Table) -> pa.Table:
-    """Add ``t``: the index of ``period_s`` among the platform's observed periods (0-based, time order)."""
-    distinct = sort_table(pt.group_by(["platform", "period_s"]).aggregate([]), ["platform", "period_s"])
-    plat = np.asarray(distinct.column("platform").to_pylist(), dtype=str)
-    idx = np.arange(len(plat), dtype=np.int64) - np.searchsorted(plat, plat, side="left")
-    distinct = distinct.append_column("t", pa.array(idx, pa.int64()))
-    return pt.join(distinct, ["platform", "period_s"], join_type="inner")
+    """Add ``t``: the index of ``period_s`` among the platform's observed periods (0-based, time order).
+
+    Computed on integer codes (platform number × periods + period number) with numpy, rows kept in place: a join
+    against the few (platform, period) pairs would copy the whole table (6.25M account-periods at 100M)."""
+    platforms = pc.unique(pt.column("platform")).sort()
+    periods = pc.unique(pt.column("period_s")).sort()
+    p_idx = pc.index_in(pt.column("platform"), value_set=platforms).to_numpy(zero_copy_only=False).astype(np.int64)
+    s_idx = pc.index_in(pt.column("period_s"), value_set=periods).to_numpy(zero_copy_only=False).astype(np.int64)
+    code = p_idx * max(1, len(periods)) + s_idx
+    seen = np.unique(code)  # sorted by platform, then period
+    platform_start = np.searchsorted(seen, (seen // max(1, len(periods))) * max(1, len(periods)), side="left")
+    t_of_seen = np.arange(seen.size, dtype=np.int64) - platform_start
+    return pt.append_column("t", pa.array(t_of_seen[np.searchsorted(seen, code)], pa.int64()))
 
 
 def _labels(pt: pa.Table) -> dict[tuple[str, int], str]:
@@ -93,7 +100,10 @@ def transitions(pt: pa.Table) -> pa.Table:
                                            ("row_share", pa.float64())]))
 
 
-def _first_index(pt: pa.Table) -> pa.Table:
+def _first_index(pt: pa.Table, of: pa.Table) -> pa.Table:
+    """First period index and first post time of the accounts in ``of`` (all their rows in ``pt``: the few
+    upper-tier accounts, not the millions of others)."""
+    pt = pt.filter(pc.is_in(pt.column("author_id"), value_set=pc.unique(of.column("author_id"))))
     first = pt.group_by(["platform", "author_id"]).aggregate([("t", "min"), ("first_at", "min")])
     return first.rename_columns(["platform", "author_id", "first_t", "first_post_at"])
 
@@ -102,7 +112,8 @@ def upper_origin(pt: pa.Table, k: int = 3) -> pa.Table:
     """``platform, period, t, upper, newcomers, share, left_censored`` per period (definition in module doc)."""
     pt = index_periods(pt) if "t" not in pt.column_names else pt
     labels = _labels(pt)
-    up = pt.filter(pc.equal(pt.column("tier"), "upper")).join(_first_index(pt), ["platform", "author_id"])
+    up = pt.filter(pc.equal(pt.column("tier"), "upper"))
+    up = up.join(_first_index(pt, up), ["platform", "author_id"])
     new = pc.less(pc.subtract(up.column("t"), up.column("first_t")), k)
     up = up.append_column("new", pc.cast(new, pa.int64()))
     agg = up.group_by(["platform", "t"]).aggregate([("author_id", "count"), ("new", "sum")])
@@ -128,7 +139,7 @@ def rise(pt: pa.Table) -> pa.Table:
     first_up = up.group_by(["platform", "author_id"]).aggregate([("t", "min")]).rename_columns(
         ["platform", "author_id", "t"])
     at = first_up.join(up.select(["platform", "author_id", "t", "first_at"]), ["platform", "author_id", "t"])
-    at = at.join(_first_index(pt), ["platform", "author_id"])
+    at = at.join(_first_index(pt, up), ["platform", "author_id"])
     at = sort_table(at, ["platform", "author_id"])
     rows = at.to_pylist()
     days = [None if r["first_at"] is None or r["first_post_at"] is None
