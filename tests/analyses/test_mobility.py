@@ -103,3 +103,15 @@ def test_no_rise_without_the_planted_attention() -> None:
     _, origin, climb = mobility.compute(pt, k=3)
     assert all(r["newcomers"] == 0 for r in origin.to_pylist() if not r["left_censored"])
     assert not set(COHORT) & set(climb.column("author_id").to_pylist())
+
+
+def test_period_index_counts_each_platforms_own_periods() -> None:
+    from permadani.analyses.mobility import index_periods
+
+    # platform "x" starts two months later and skips a month: its periods are numbered 0, 1 on its own
+    jan, feb, mar, may = 1_704_067_200, 1_706_745_600, 1_709_251_200, 1_714_521_600
+    pt = pa.table({"platform": ["r", "x", "r", "r", "x", "x"], "author_id": ["a", "a", "b", "a", "b", "a"],
+                   "period_s": [mar, may, jan, feb, mar, mar]})
+    got = index_periods(pt)
+    assert got.column("t").to_pylist() == [2, 1, 0, 1, 0, 0]
+    assert got.column("author_id").to_pylist() == pt.column("author_id").to_pylist()  # rows stay in place
