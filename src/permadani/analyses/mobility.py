@@ -42,9 +42,10 @@ def index_periods(pt: pa.Table) -> pa.Table:
     periods = pc.unique(pt.column("period_s")).sort()
     p_idx = pc.index_in(pt.column("platform"), value_set=platforms).to_numpy(zero_copy_only=False).astype(np.int64)
     s_idx = pc.index_in(pt.column("period_s"), value_set=periods).to_numpy(zero_copy_only=False).astype(np.int64)
-    code = p_idx * max(1, len(periods)) + s_idx
+    width = max(1, len(periods))
+    code = p_idx * width + s_idx
     seen = np.unique(code)  # sorted by platform, then period
-    platform_start = np.searchsorted(seen, (seen // max(1, len(periods))) * max(1, len(periods)), side="left")
+    platform_start = np.searchsorted(seen, (seen // width) * width, side="left")  # first code of the platform
     t_of_seen = np.arange(seen.size, dtype=np.int64) - platform_start
     return pt.append_column("t", pa.array(t_of_seen[np.searchsorted(seen, code)], pa.int64()))
 
