@@ -87,6 +87,17 @@ class Engine:
         self._cached.append(cached)
         return cached
 
+    def release(self, table: ir.Table) -> None:
+        """Drop a table ``materialize`` made (its memory and spill files) once nothing will read it again."""
+        for i, cached in enumerate(self._cached):
+            if cached is table:
+                del self._cached[i]
+                try:
+                    table.release()
+                except Exception as exc:
+                    raise EngineError(f"{self.name} cannot release an intermediate result: {exc}") from exc
+                return
+
     def execute(self, expr: ir.Table) -> pa.Table:
         """Run ``expr`` and return Arrow with the expression's schema (timestamps UTC). The only executor."""
         try:

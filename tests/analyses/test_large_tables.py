@@ -28,3 +28,39 @@ def test_account_tables_written_by_the_engine_equal_the_executed_ones(
     assert AuditResult.read(tmp_path / "results").table("tiers").to_pylist() == in_memory.table("tiers").to_pylist()
     assert written.summary == in_memory.summary | {"written_at": written.summary["written_at"]}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # the staging folder is gone
+
+
+def test_section_scratch_tables_are_dropped_after_the_section(
+        synth_dataset: Callable[..., Dataset], tmp_path: Path) -> None:
+    """A section's scratch tables (account statistics, inequality's per-account aggregate) are dropped from the
+    engine once its tables are written, while the shared context tables stay for the sections after it."""
+    from permadani.analyses import audit as runner
+    from permadani.engine import connect
+
+    ds = synth_dataset(seed=5, accounts=300, threads=150, months=2)
+    engine = connect("duckdb")
+    seen: list[tuple[int, int]] = []
+    original = runner.AuditContext.release_scratch
+
+    def watched(ctx: runner.AuditContext) -> None:
+        before = len(engine._cached)
+        original(ctx)
+        seen.append((before, len(engine._cached)))
+
+    runner.AuditContext.release_scratch = watched  # type: ignore[method-assign]
+    try:
+        runner.audit(ds, tmp_path / "results", engine=engine, sections=("tiers", "accounts", "inequality"),
+                     n_boot=10)
+        names = {r[0] for r in engine.backend.con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+    finally:
+        runner.AuditContext.release_scratch = original  # type: ignore[method-assign]
+        engine.close()
+    context_tables = 4  # edges, established posts, active accounts, tiers
+    assert seen == [
+        (context_tables, context_tables),          # tiers: nothing of its own
+        (context_tables + 2, context_tables + 1),  # accounts: the shared reply outcomes stay, its statistics go
+        (context_tables + 2, context_tables + 1),  # inequality: its per-account aggregate goes
+    ]
+    # in DuckDB itself: the context tables and the shared outcomes remain, the dropped ones are gone
+    assert len([n for n in names if n.startswith("ibis_cache")]) == context_tables + 1

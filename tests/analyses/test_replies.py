@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from permadani import Dataset
-from permadani.analyses.replies import reply_edges
+from permadani.analyses.replies import EDGE_COLUMNS, reply_edges
 from permadani.engine import Engine
 
 
@@ -18,4 +20,5 @@ def test_reply_edges_hand_built(hand_dataset: Dataset, duckdb_engine: Engine) ->
     }
     first = edges.to_pylist()[0]
     assert first["post_id"] == "a1" and first["parent_id"] == "r1" and first["thread_id"] == "p1"
-    assert (first["created_at"] - first["parent_created_at"]).total_seconds() == 2 * 3600
+    assert first["created_at"] == dt.datetime(2024, 5, 1, 3, tzinfo=dt.UTC)  # a1: 3 h after the start
+    assert tuple(edges.column_names) == EDGE_COLUMNS

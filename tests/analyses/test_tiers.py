@@ -8,7 +8,7 @@ import pytest
 from permadani import Dataset, UsageError
 from permadani.analyses.replies import reply_edges
 from permadani.analyses.status import default_measure, status_scores
-from permadani.analyses.tiers import assign_tiers, newcomer_flags
+from permadani.analyses.tiers import assign_tiers, established_posts, newcomer_flags
 from permadani.engine import Engine
 
 
@@ -92,3 +92,53 @@ def test_newcomer_flags(hand_dataset: Dataset, duckdb_engine: Engine) -> None:
     # within 1 day: everything except the late answer a2 and c1 (8 days after A's / C's first post)
     flags = duckdb_engine.execute(newcomer_flags(posts, days=1, first_posts=0).order_by("post_id"))
     assert {r["post_id"] for r in flags.to_pylist() if not r["is_newcomer"]} == {"a2", "c1"}
+    # the audit keeps the complement: exactly the posts flagged False
+    kept = duckdb_engine.execute(established_posts(posts, days=1, first_posts=0))
+    assert sorted(kept.column("post_id").to_pylist()) == ["a2", "c1"]
+    assert kept.column_names == ["platform", "post_id"]
+    kept = duckdb_engine.execute(established_posts(posts, days=0, first_posts=1))
+    firsts = {"p1", "r1", "r2", "r3"}
+    assert set(kept.column("post_id").to_pylist()) == set(flags.column("post_id").to_pylist()) - firsts
+
+
+def test_established_posts_pruned_by_the_first_post_equal_a_plain_count(duckdb_engine: Engine) -> None:
+    """The pruned window (only groups with a post ``days`` after the data's first post) finds exactly the posts a
+    plain per-group count finds: at least ``first_posts`` earlier posts (by time, then id) and at least ``days``
+    after the group's first post; with null communities, same-second ties and groups straddling the cut."""
+    import datetime as dt
+    from collections import defaultdict
+
+    import numpy as np
+
+    from permadani.schema import POSTS, conform
+
+    rng = np.random.default_rng(11)
+    start = dt.datetime(2022, 3, 1, tzinfo=dt.UTC)
+    rows = []
+    for i in range(3500):  # 2,500 posts by 50 regulars, 1,000 by 800 occasional posters, over 26 days
+        author = f"u{int(rng.integers(50))}" if i < 2500 else f"o{int(rng.integers(800))}"
+        community = [None, "c1", "c2"][int(rng.integers(3))]
+        when = start + dt.timedelta(seconds=int(rng.integers(0, 26 * 86400)) // 3600 * 3600)  # many ties
+        rows.append((f"p{i:04d}", author, community, when))
+    posts = duckdb_engine.register("posts", conform(pa.table({
+        "post_id": [r[0] for r in rows], "platform": ["x"] * len(rows), "author_id": [r[1] for r in rows],
+        "community": pa.array([r[2] for r in rows], pa.string()),
+        "created_at": pa.array([r[3] for r in rows], pa.timestamp("us", tz="UTC")),
+        "kind": ["comment"] * len(rows), "source_file": ["t"] * len(rows)}), POSTS))
+    days, first_posts = 20, 3
+    groups = defaultdict(list)
+    for post_id, author, community, when in rows:
+        groups[(author, community)].append((when, post_id))
+    expected = set()
+    for posts_of in groups.values():
+        posts_of.sort()
+        first = posts_of[0][0]
+        expected |= {pid for rank, (when, pid) in enumerate(posts_of)
+                     if rank >= first_posts and (when - first).total_seconds() >= days * 86400}
+    since = int(min(r[3] for r in rows).timestamp())
+    plain = duckdb_engine.execute(established_posts(posts, days, first_posts)).column("post_id").to_pylist()
+    pruned = duckdb_engine.execute(established_posts(posts, days, first_posts, since_s=since)
+                                   ).column("post_id").to_pylist()
+    assert 200 < len(expected) < 1500  # both rules bite
+    assert set(plain) == expected
+    assert sorted(pruned) == sorted(plain)

@@ -12,7 +12,7 @@ from permadani.analyses import trend
 from permadani.analyses.responsiveness import reply_outcomes
 from permadani.analyses.status import status_scores
 from permadani.analyses.structure import account_periods_expr, period_tiers_expr, split_period_tiers
-from permadani.analyses.tiers import assign_tiers, newcomer_flags
+from permadani.analyses.tiers import assign_tiers, established_posts
 from permadani.schema import ACCOUNTS, conform
 
 from ._structure_helpers import UTC, Duck, posts_table, reply_edges
@@ -60,7 +60,7 @@ def trend_of(rows: list[tuple], n_boot: int = 200) -> tuple[pa.Table, dict]:
         duck.execute(account_periods_expr(posts, "month")))
     tiers = duck.table(pt.select(["platform", "author_id", "period_s", "tier"]))
     global_tiers = assign_tiers(status_scores(posts, accounts, edges, "reputation"), 0.02, 0.0)
-    out = reply_outcomes(edges, global_tiers, newcomer_flags(posts), window_days=7)
+    out = reply_outcomes(edges, global_tiers, established_posts(posts), window_days=7)
     counts = duck.execute(trend.trend_counts(out, "month", tiers))
     return trend.compute(counts, "month", n_boot=n_boot, seed=1)
 

@@ -183,6 +183,7 @@ def audit(dataset: Dataset | str | Path, output: str | Path | None = None, engin
                     raise AnalysisError(f"section {name!r} writes table {table_name!r} a previous section wrote")
                 tables[table_name] = table if isinstance(table, pa.Table) else _resolve(eng, table, table_name,
                                                                                          staged)
+            ctx.release_scratch()
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - began
             cpu[name] = cpu.get(name, 0.0) + time.process_time() - used
             results[name] = _jsonable(section.summary)

@@ -26,7 +26,6 @@ from ..errors import InputError
 from .context import AuditContext, AuditParams, SectionResult
 from .replies import join_on
 from .responsiveness import FROM, outcomes
-from .status import active_authors
 
 TOP_CARDS = 20
 
@@ -40,7 +39,7 @@ def account_stats(ctx: AuditContext) -> ir.Table:
     tiers = t.select("platform", "author_id", "status", "percentile", "tier",
                      percentile_in_tier=tier_rank.cast("float64") / tier_n)
 
-    active = active_authors(ctx.posts).select("platform", "author_id", "n_posts")
+    active = ctx.active.select("platform", "author_id", "n_posts")
     e = ctx.edges
     written = e.group_by([e.platform.name("w_platform"), e.replier.name("w_author")]).aggregate(
         replies_written=(~e.is_self).cast("int64").sum(), self_replies=e.is_self.cast("int64").sum())
@@ -61,7 +60,7 @@ def account_stats(ctx: AuditContext) -> ir.Table:
     order = ibis.window(group_by=[ans.platform, ans.target], order_by=ans.latency_s.asc())
     ranked = ans.select(l_platform=ans.platform, l_author=ans.target, latency_s=ans.latency_s,
                         rn=ibis.row_number().over(order) + 1,
-                        n=ans.count().over(ibis.window(group_by=[ans.platform, ans.target])))
+                        n=ans.count().over(order))  # same spec: one sort; its frame is the whole partition
     latency = ranked.group_by(["l_platform", "l_author"]).aggregate(
         lat_med=ranked.latency_s.max(where=ranked.rn == (ranked.n + 1) // 2),
         lat_p90=ranked.latency_s.max(where=ranked.rn == (ranked.n * 9 + 9) // 10))
@@ -118,7 +117,7 @@ def card(row: dict[str, Any]) -> dict[str, Any]:
 
 def run(ctx: AuditContext) -> SectionResult:
     """The ``accounts`` section: ``account_stats`` for everyone and cards of the top accounts by status."""
-    stats = ctx.engine.materialize(account_stats(ctx))
+    stats = ctx.scratch(account_stats(ctx))
     table = stats.order_by(["platform", "author_id"])  # one row per account: written by the engine
     top = ctx.execute(stats.order_by([stats.status.desc(), stats.platform.asc(), stats.author_id.asc()])
                       .limit(TOP_CARDS))

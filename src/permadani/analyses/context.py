@@ -1,8 +1,8 @@
 """What every audit section receives: the parameters, the engine and the shared Ibis tables.
 
-``AuditContext.build`` prepares (lazily, inside the engine) the posts, accounts, reply edges, newcomer flags,
-status scores and tiers; the edges, newcomer flags and tiers are materialised once in the engine because every
-section reuses them. Sections only build expressions and call ``ctx.execute``.
+``AuditContext.build`` prepares (lazily, inside the engine) the posts, accounts, reply edges, the established
+(non-newcomer) posts, the active accounts, status scores and tiers; all but the scores are materialised once in
+the engine because every section reuses them. Sections only build expressions and call ``ctx.execute``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import pyarrow as pa
 from ..dataset import Dataset
 from ..engine import Engine
 from ..errors import UsageError
-from .replies import reply_edges
-from .status import MEASURES, default_measure, status_scores
-from .tiers import assign_tiers, newcomer_flags
+from .replies import reply_edges, seconds
+from .status import MEASURES, active_authors, default_measure, status_scores
+from .tiers import assign_tiers, established_posts
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,9 @@ class SectionResult:
 class AuditContext:
     """Shared inputs of every section (Ibis tables are lazy; ``execute`` runs them on ``engine``).
 
-    ``posts``/``accounts``: canonical tables; ``edges``: ``replies.reply_edges(posts)``; ``newcomers``:
-    ``platform, post_id, is_newcomer``; ``scores``: ``platform, author_id, status``; ``tiers``:
+    ``posts``/``accounts``: canonical tables; ``edges``: ``replies.reply_edges(posts)``; ``established``:
+    ``platform, post_id`` of the posts with a known author that are not newcomer posts (``tiers``); ``active``:
+    ``status.active_authors(posts)`` (a row per account); ``scores``: ``platform, author_id, status``; ``tiers``:
     ``platform, author_id, status, percentile, tier``; ``measure``: the status measure used.
     """
 
@@ -87,12 +88,14 @@ class AuditContext:
     posts: ir.Table
     accounts: ir.Table
     edges: ir.Table
-    newcomers: ir.Table
+    established: ir.Table
+    active: ir.Table
     scores: ir.Table
     tiers: ir.Table
     measure: str
     shared: dict[str, Any] = field(default_factory=dict)
     cleanups: list[Callable[[], Any]] = field(default_factory=list)
+    scratch_tables: list[ir.Table] = field(default_factory=list)
 
     @classmethod
     def build(cls, dataset: Dataset | str | Path, engine: Engine, params: AuditParams | None = None
@@ -103,15 +106,30 @@ class AuditContext:
         posts = engine.posts(ds)
         accounts = engine.accounts(ds)
         edges = engine.materialize(reply_edges(posts))
-        newcomers = engine.materialize(newcomer_flags(posts, params.newcomer_days, params.newcomer_posts))
-        scores = status_scores(posts, accounts, edges, measure, engine)
+        active = engine.materialize(active_authors(posts))
+        since_s = engine.execute(active.aggregate(s=seconds(active.first_at.min()))).column("s")[0].as_py()
+        established = engine.materialize(established_posts(posts, params.newcomer_days, params.newcomer_posts,
+                                                           since_s=since_s))
+        scores = status_scores(posts, accounts, edges, measure, engine, active=active)
         tiers = engine.materialize(assign_tiers(scores, params.upper, params.middle))
         return cls(dataset=ds, engine=engine, params=params, posts=posts, accounts=accounts, edges=edges,
-                   newcomers=newcomers, scores=scores, tiers=tiers, measure=measure)
+                   established=established, active=active, scores=scores, tiers=tiers, measure=measure)
 
     def execute(self, expr: ir.Table) -> pa.Table:
         """Run ``expr`` on the context's engine (Arrow out)."""
         return self.engine.execute(expr)
+
+    def scratch(self, expr: ir.Table) -> ir.Table:
+        """Materialise ``expr`` for the running section only: the runner drops it once the section's tables are
+        written, so it no longer takes engine memory (or spill) from the sections after it."""
+        table = self.engine.materialize(expr)
+        self.scratch_tables.append(table)
+        return table
+
+    def release_scratch(self) -> None:
+        """Drop the running section's scratch tables (see ``scratch``)."""
+        while self.scratch_tables:
+            self.engine.release(self.scratch_tables.pop())
 
     def close(self) -> None:
         """Run the clean-ups sections registered (e.g. join a worker process), last first."""

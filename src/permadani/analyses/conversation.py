@@ -338,5 +338,5 @@ def run(ctx: AuditContext) -> Any:
     p = ctx.params
     tables, summary = compute(ctx.posts, ctx.edges, ctx.execute, ctx.accounts,
                               int(getattr(p, "broadcaster_min_posts", MIN_POSTS)),
-                              float(getattr(p, "broadcaster_share", BROADCAST_SHARE)), ctx.engine.materialize)
+                              float(getattr(p, "broadcaster_share", BROADCAST_SHARE)), ctx.scratch)
     return SectionResult(tables=tables, summary=summary)

@@ -10,24 +10,25 @@ from __future__ import annotations
 import ibis.expr.types as ir
 
 EDGE_COLUMNS = ("platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
-                "parent_created_at", "is_self")
+                "is_self")
 
 
 def reply_edges(posts: ir.Table) -> ir.Table:
     """One row per reply r → q with both authors known.
 
     Columns: ``platform, community, thread_id, post_id`` (r), ``parent_id`` (q), ``replier`` = author(r),
-    ``target`` = author(q), ``created_at`` (r), ``parent_created_at`` (q), ``is_self`` = (replier = target).
+    ``target`` = author(q), ``created_at`` (r), ``is_self`` = (replier = target). Nothing else of q is carried:
+    the parent side of the join is every post, so each column on it costs the engine 100M values at Reddit-month
+    scale (the parent's time, unused by every section, was dropped for that reason).
     """
     r = posts.filter(posts.parent_id.notnull() & posts.author_id.notnull()).select(
         "platform", "community", "thread_id", "post_id", "parent_id", "created_at", replier=posts.author_id)
     q = posts.filter(posts.author_id.notnull()).select(
-        q_platform=posts.platform, q_post_id=posts.post_id, target=posts.author_id,
-        parent_created_at=posts.created_at)
+        q_platform=posts.platform, q_post_id=posts.post_id, target=posts.author_id)
     joined = r.join(q, [r.platform == q.q_platform, r.parent_id == q.q_post_id])
     return joined.select(
         "platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
-        "parent_created_at", is_self=joined.replier == joined.target)
+        is_self=joined.replier == joined.target)
 
 
 def seconds(ts: ir.TimestampValue) -> ir.IntegerValue:

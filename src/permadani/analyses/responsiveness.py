@@ -42,9 +42,12 @@ CELLS = tuple((a, b) for a in FROM for b in TO)
 GAPS = (("upper_vs_lower", "upper", "lower", "upper"), ("upper_vs_newcomer", "upper", "newcomer", "upper"))
 
 
-def reply_outcomes(edges: ir.Table, tiers: ir.Table, newcomers: ir.Table, window_days: float = 7) -> ir.Table:
+def reply_outcomes(edges: ir.Table, tiers: ir.Table, established: ir.Table, window_days: float = 7) -> ir.Table:
     """One row per non-self reply: ``platform, community, thread_id, post_id, parent_id, replier, target,
     created_at, replier_tier, target_tier, is_newcomer, latency_s`` (null when never answered) and ``answered``.
+
+    ``established``: ``platform, post_id`` of the posts that are not newcomer posts (``tiers.established_posts``);
+    a reply is a newcomer post when it is not among them.
     """
     conv = edges.filter(~edges.is_self)
     answers = conv.group_by(["platform", "parent_id", "replier"]).aggregate(first_at=conv.created_at.min())
@@ -57,14 +60,15 @@ def reply_outcomes(edges: ir.Table, tiers: ir.Table, newcomers: ir.Table, window
                     "created_at", latency_s=latency)
     rt = tiers.select(r_platform=tiers.platform, r_author=tiers.author_id, replier_tier=tiers.tier)
     tt = tiers.select(t_platform=tiers.platform, t_author=tiers.author_id, target_tier=tiers.tier)
-    nc = newcomers.select(n_platform=newcomers.platform, n_post=newcomers.post_id, is_newcomer=newcomers.is_newcomer)
+    nc = established.select(n_platform=established.platform, n_post=established.post_id,
+                            is_established=ibis.literal(True))
     out = join_on(base, rt, [("platform", "r_platform"), ("replier", "r_author")])
     out = join_on(out, tt, [("platform", "t_platform"), ("target", "t_author")])
     out = join_on(out, nc, [("platform", "n_platform"), ("post_id", "n_post")], how="left")
     window_s = round(float(window_days) * 86400)
     return out.select(
         "platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
-        "replier_tier", "target_tier", is_newcomer=out.is_newcomer.fill_null(False), latency_s=out.latency_s,
+        "replier_tier", "target_tier", is_newcomer=out.is_established.isnull(), latency_s=out.latency_s,
         answered=out.latency_s.notnull() & (out.latency_s <= window_s))
 
 
@@ -78,7 +82,7 @@ def outcomes(ctx: AuditContext) -> ir.Table:
     """``reply_outcomes`` (``SHARED_OUTCOMES`` columns) for the context, materialised once in the engine and
     shared between sections."""
     if "reply_outcomes" not in ctx.shared:
-        full = reply_outcomes(ctx.edges, ctx.tiers, ctx.newcomers, ctx.params.window_days)
+        full = reply_outcomes(ctx.edges, ctx.tiers, ctx.established, ctx.params.window_days)
         ctx.shared["reply_outcomes"] = ctx.engine.materialize(full.select(*SHARED_OUTCOMES))
     return ctx.shared["reply_outcomes"]
 

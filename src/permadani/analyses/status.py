@@ -50,14 +50,15 @@ def active_authors(posts: ir.Table) -> ir.Table:
 
 
 def status_scores(posts: ir.Table, accounts: ir.Table, edges: ir.Table, measure: str,
-                  engine: Engine | None = None) -> ir.Table:
+                  engine: Engine | None = None, active: ir.Table | None = None) -> ir.Table:
     """``platform, author_id, status: float64`` for every active account (see module docstring for formulas).
 
-    ``engine`` is needed for ``pagerank`` only (the author graph is fetched and ranked in igraph).
+    ``engine`` is needed for ``pagerank`` only (the author graph is fetched and ranked in igraph); ``active`` is
+    ``active_authors(posts)`` when the caller already has it.
     """
     if measure not in MEASURES:
         raise UsageError(f"unknown status measure {measure!r}; choose one of: {', '.join(MEASURES)}")
-    active = active_authors(posts)
+    active = active_authors(posts) if active is None else active
     if measure == "attention":
         conv = edges.filter(~edges.is_self)
         attention = conv.group_by(["platform", "target"]).aggregate(att=conv.replier.nunique())
