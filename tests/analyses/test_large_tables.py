@@ -56,7 +56,7 @@ def test_section_scratch_tables_are_dropped_after_the_section(
     finally:
         runner.AuditContext.release_scratch = original  # type: ignore[method-assign]
         engine.close()
-    context_tables = 4  # edges, established posts, active accounts, tiers
+    context_tables = 5  # edges, established posts, activity per period, active accounts, tiers
     assert seen == [
         (context_tables, context_tables),          # tiers: nothing of its own
         (context_tables + 2, context_tables + 1),  # accounts: the shared reply outcomes stay, its statistics go

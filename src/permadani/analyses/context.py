@@ -1,8 +1,9 @@
 """What every audit section receives: the parameters, the engine and the shared Ibis tables.
 
 ``AuditContext.build`` prepares (lazily, inside the engine) the posts, accounts, reply edges, the established
-(non-newcomer) posts, the active accounts, status scores and tiers; all but the scores are materialised once in
-the engine because every section reuses them. Sections only build expressions and call ``ctx.execute``.
+(non-newcomer) posts, the accounts' activity per period and overall, status scores and tiers; all but the scores
+are materialised once in the engine because every section reuses them. Sections only build expressions and call
+``ctx.execute``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ..dataset import Dataset
 from ..engine import Engine
 from ..errors import UsageError
 from .replies import reply_edges, seconds
-from .status import MEASURES, active_authors, default_measure, status_scores
+from .status import MEASURES, active_from_periods, default_measure, status_scores
+from .structure import account_periods_expr
 from .tiers import assign_tiers, established_posts
 
 
@@ -77,9 +79,11 @@ class AuditContext:
     """Shared inputs of every section (Ibis tables are lazy; ``execute`` runs them on ``engine``).
 
     ``posts``/``accounts``: canonical tables; ``edges``: ``replies.reply_edges(posts)``; ``established``:
-    ``platform, post_id`` of the posts with a known author that are not newcomer posts (``tiers``); ``active``:
-    ``status.active_authors(posts)`` (a row per account); ``scores``: ``platform, author_id, status``; ``tiers``:
-    ``platform, author_id, status, percentile, tier``; ``measure``: the status measure used.
+    ``platform, post_id`` of the posts with a known author that are not newcomer posts (``tiers``);
+    ``activity``: ``structure.account_periods_expr`` (a row per account and period: posts, first post, score
+    sum); ``active``: ``status.active_authors(posts)`` (a row per account, regrouped from ``activity``);
+    ``scores``: ``platform, author_id, status``; ``tiers``: ``platform, author_id, status, percentile, tier``;
+    ``measure``: the status measure used.
     """
 
     dataset: Dataset
@@ -89,6 +93,7 @@ class AuditContext:
     accounts: ir.Table
     edges: ir.Table
     established: ir.Table
+    activity: ir.Table
     active: ir.Table
     scores: ir.Table
     tiers: ir.Table
@@ -106,14 +111,16 @@ class AuditContext:
         posts = engine.posts(ds)
         accounts = engine.accounts(ds)
         edges = engine.materialize(reply_edges(posts))
-        active = engine.materialize(active_authors(posts))
+        activity = engine.materialize(account_periods_expr(posts, params.period))
+        active = engine.materialize(active_from_periods(activity))
         since_s = engine.execute(active.aggregate(s=seconds(active.first_at.min()))).column("s")[0].as_py()
         established = engine.materialize(established_posts(posts, params.newcomer_days, params.newcomer_posts,
                                                            since_s=since_s))
         scores = status_scores(posts, accounts, edges, measure, engine, active=active)
         tiers = engine.materialize(assign_tiers(scores, params.upper, params.middle))
         return cls(dataset=ds, engine=engine, params=params, posts=posts, accounts=accounts, edges=edges,
-                   established=established, active=active, scores=scores, tiers=tiers, measure=measure)
+                   established=established, activity=activity, active=active, scores=scores, tiers=tiers,
+                   measure=measure)
 
     def execute(self, expr: ir.Table) -> pa.Table:
         """Run ``expr`` on the context's engine (Arrow out)."""

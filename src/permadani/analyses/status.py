@@ -49,6 +49,14 @@ def active_authors(posts: ir.Table) -> ir.Table:
         score_sum=known.score.fill_null(0).sum())
 
 
+def active_from_periods(activity: ir.Table) -> ir.Table:
+    """``active_authors`` from ``structure.account_periods_expr`` output (one row per account and period): the same
+    columns and numbers, regrouped from the small table instead of the posts."""
+    return activity.group_by(["platform", "author_id"]).aggregate(
+        n_posts=activity.posts.sum().cast("int64"), first_at=activity.first_at.min(),
+        score_sum=activity.score.sum().cast("int64"))
+
+
 def status_scores(posts: ir.Table, accounts: ir.Table, edges: ir.Table, measure: str,
                   engine: Engine | None = None, active: ir.Table | None = None) -> ir.Table:
     """``platform, author_id, status: float64`` for every active account (see module docstring for formulas).

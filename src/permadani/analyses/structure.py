@@ -170,7 +170,7 @@ def period_tiers(ctx: Any) -> pa.Table:
     """Executed tiers per period for an audit context (computed once, cached in ``ctx.shared``)."""
     if "structure_period_tiers" not in ctx.shared:
         p = ctx.params
-        activity = ctx.scratch(account_periods_expr(ctx.posts, p.period))  # posts grouped once
+        activity = ctx.activity  # the posts grouped per account and period once, in the context
         expr = period_tiers_expr(ctx.posts, ctx.accounts, ctx.edges, ctx.measure, p.period, p.upper, p.middle,
                                  ctx.engine, activity=activity)
         ctx.shared["structure_period_tiers"] = _labelled(ctx.execute(_with_activity(expr, activity)))
