@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from permadani import Dataset, audit
@@ -151,3 +152,51 @@ def test_profile_bootstrap_matches_resampling_clusters_one_by_one(monkeypatch: p
     # and the draws do not depend on the block size
     monkeypatch.setattr(bootstrap, "_BLOCK_DRAWS", 1)
     assert np.array_equal(cluster_bootstrap(cluster, cell, n, k, 2, n_boot=40, seed=1).rates, fast[:40])
+
+
+def test_engine_profiles_equal_python_grouping_of_the_same_outcomes() -> None:
+    # random outcomes (two platforms, repliers with fixed tiers, newcomer replies): the profiles DuckDB groups
+    # must be the clusters cluster_profiles groups from one row per outcome, with the same per-cell totals
+    from collections import Counter
+
+    from permadani.analyses.bootstrap import cluster_index, cluster_profiles
+    from permadani.analyses.responsiveness import CELLS, FROM, TO, profiles_and_totals, replier_profiles
+    from permadani.engine import connect
+
+    rng = np.random.default_rng(8)
+    repliers = 400
+    tier_of = rng.choice(list(TO), repliers, p=[0.05, 0.15, 0.8])
+    who = np.minimum(rng.geometric(0.02, 5_000) - 1, repliers - 1)
+    platform = np.where((who % 7 == 0) & (rng.random(who.size) < 0.5), "b", "a")  # same name, two clusters
+    out = pa.table({"platform": platform, "replier": [f"u{w}" for w in who], "replier_tier": tier_of[who],
+                    "target_tier": rng.choice(list(TO), who.size), "is_newcomer": rng.random(who.size) < 0.3,
+                    "answered": rng.random(who.size) < 0.4})
+    with connect("duckdb") as engine:
+        table = engine.execute(replier_profiles(engine.register("outcomes", out)))
+    profiles, replies, answered = profiles_and_totals(table)
+
+    cluster = cluster_index(out["platform"], out["replier"])
+    own = np.array([FROM.index(r) * len(TO) + TO.index(t) for r, t in
+                    zip(out["replier_tier"].to_pylist(), out["target_tier"].to_pylist(), strict=True)])
+    new = out["is_newcomer"].to_numpy(zero_copy_only=False)
+    newcomer_cell = np.array([FROM.index("newcomer") * len(TO) + TO.index(t) for t in out["target_tier"].to_pylist()])
+    k = out["answered"].to_numpy(zero_copy_only=False).astype(np.int64)
+    rows_cluster = np.concatenate([cluster, cluster[new]])
+    rows_cell = np.concatenate([own, newcomer_cell[new]])
+    rows_k = np.concatenate([k, k[new]])
+    expected = cluster_profiles(rows_cluster, rows_cell, np.ones(rows_cell.size), rows_k, len(CELLS))
+
+    def as_counter(p: object) -> Counter:
+        shape = {t: tuple((int(c), int(n), int(kk)) for c, n, kk in
+                          zip(p.cell[p.profile == t], p.n[p.profile == t], p.k[p.profile == t], strict=True))
+                 for t in range(p.multiplicity.size)}
+        return Counter({shape[t]: int(m) for t, m in enumerate(p.multiplicity)})
+
+    assert as_counter(profiles) == as_counter(expected)
+    assert profiles.multiplicity.sum() == len(set(zip(platform.tolist(), who.tolist(), strict=True)))
+    assert profiles.multiplicity.size < profiles.multiplicity.sum()  # grouping happened
+    assert replies.tolist() == np.bincount(rows_cell, minlength=len(CELLS)).tolist()
+    assert answered.tolist() == np.bincount(rows_cell, weights=rows_k, minlength=len(CELLS)).astype(int).tolist()
+    # the profile order is the engine's sort of the profile columns, so a rerun draws the same replicates
+    assert table.equals(table.sort_by([(c, "ascending") for c in table.column_names if c != "repliers"]))
+

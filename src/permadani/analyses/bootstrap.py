@@ -173,11 +173,18 @@ def cluster_bootstrap(cluster: np.ndarray, cell: np.ndarray, n: np.ndarray, k: n
     ``n``/``k``: trials and successes per row. Cost: O(rows) to group the clusters by profile, then O(n_boot · T)
     draws plus sums over the profile rows (as matrix products when T · n_cells is small).
     """
-    rates = np.full((max(n_boot, 0), n_cells), np.nan)
     if n_boot <= 0 or np.asarray(cluster).size == 0:
-        return Replicates(rates)
-    p = cluster_profiles(cluster, cell, n, k, n_cells)
+        return Replicates(np.full((max(n_boot, 0), n_cells), np.nan))
+    return profile_bootstrap(cluster_profiles(cluster, cell, n, k, n_cells), n_cells, n_boot, seed)
+
+
+def profile_bootstrap(p: Profiles, n_cells: int, n_boot: int = 200, seed: int = 0) -> Replicates:
+    """``cluster_bootstrap`` from clusters already grouped by profile (e.g. by the engine): the replicates depend
+    only on the profiles, their order and ``seed``."""
+    rates = np.full((max(n_boot, 0), n_cells), np.nan)
     n_profiles = p.multiplicity.size
+    if n_boot <= 0 or n_profiles == 0:
+        return Replicates(rates)
     dense = n_profiles * n_cells <= _DENSE_CELLS
     if dense:
         flat = p.profile * n_cells + p.cell

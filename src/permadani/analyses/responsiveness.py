@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .bootstrap import cluster_bootstrap, cluster_index, newcombe, union, wilson
+from .bootstrap import Profiles, newcombe, profile_bootstrap, union, wilson
 from .context import AuditContext, SectionResult
 from .replies import join_on, seconds
 from .tiers import TIERS
@@ -87,16 +87,55 @@ def outcomes(ctx: AuditContext) -> ir.Table:
     return ctx.shared["reply_outcomes"]
 
 
-def cluster_counts(out: ir.Table) -> ir.Table:
-    """Per (platform, replier, replier_tier, target_tier, is_newcomer): ``replies`` and ``answered``, sorted, with
-    ``cluster`` = the replier's number (0, 1, … in (platform, replier) order). Only the number leaves the engine,
-    not the replier's id: millions of repliers would cost gigabytes of strings in Python."""
-    keys = ["platform", "replier", "replier_tier", "target_tier", "is_newcomer"]
-    counts = out.group_by(keys).aggregate(replies=out.count(), answered=out.answered.cast("int64").sum())
-    cluster = ibis.dense_rank().over(ibis.window(order_by=[counts.platform, counts.replier])).cast("int64")
-    return counts.select(cluster=cluster, replier_tier=counts.replier_tier, target_tier=counts.target_tier,
-                         is_newcomer=counts.is_newcomer, replies=counts.replies, answered=counts.answered,
-                         ).order_by(["cluster", "replier_tier", "target_tier", "is_newcomer"])
+def _profile_columns() -> list[str]:
+    return [f"{kind}_{tier}" for kind in ("replies", "answered", "new_replies", "new_answered") for tier in TO]
+
+
+def replier_profiles(out: ir.Table) -> ir.Table:
+    """The repliers (bootstrap clusters) grouped by profile, inside the engine: one row per distinct
+    (``replier_tier``; per target tier t: ``replies_t``, ``answered_t`` and the same over the replier's newcomer
+    posts, ``new_replies_t``, ``new_answered_t``) with ``repliers`` = how many (platform, replier) accounts have
+    exactly that profile, sorted by the profile (the same order on every engine).
+
+    A replier's tier is fixed, so these 13 numbers are all of its (n, k) per matrix cell: its replies to tier t
+    fall in cell (replier_tier → t), and its newcomer replies also in (newcomer → t). Only the ~10⁵ profiles
+    leave the engine, not a row per replier (5.5M repliers at 100M comments)."""
+    sums = {}
+    for tier in TO:
+        to = out.target_tier == tier
+        sums[f"replies_{tier}"] = to.cast("int64").sum()
+        sums[f"answered_{tier}"] = (to & out.answered).cast("int64").sum()
+        sums[f"new_replies_{tier}"] = (to & out.is_newcomer).cast("int64").sum()
+        sums[f"new_answered_{tier}"] = (to & out.is_newcomer & out.answered).cast("int64").sum()
+    per_replier = out.group_by(["platform", "replier", "replier_tier"]).aggregate(**sums)
+    keys = ["replier_tier", *_profile_columns()]
+    return per_replier.group_by(keys).aggregate(repliers=per_replier.count()).order_by(keys)
+
+
+def profiles_and_totals(table: pa.Table) -> tuple[Profiles, np.ndarray, np.ndarray]:
+    """``replier_profiles`` output as bootstrap ``Profiles`` over ``CELLS``, plus replies and answered per cell."""
+    rt = pc.index_in(table.column("replier_tier"), value_set=pa.array(list(TO), pa.string()))
+    own = rt.to_numpy(zero_copy_only=False).astype(np.int64) * len(TO)
+    newcomer = np.full(table.num_rows, FROM.index("newcomer") * len(TO), np.int64)
+    rows: dict[str, list[np.ndarray]] = {"profile": [], "cell": [], "n": [], "k": []}
+    index = np.arange(table.num_rows, dtype=np.int64)
+    for t, tier in enumerate(TO):
+        for base, prefix in ((own, ""), (newcomer, "new_")):
+            n = table.column(f"{prefix}replies_{tier}").to_numpy(zero_copy_only=False).astype(np.int64)
+            k = table.column(f"{prefix}answered_{tier}").to_numpy(zero_copy_only=False).astype(np.int64)
+            used = n > 0
+            rows["profile"].append(index[used])
+            rows["cell"].append(base[used] + t)
+            rows["n"].append(n[used])
+            rows["k"].append(k[used])
+    profile, cell, n, k = (np.concatenate(rows[name]) for name in ("profile", "cell", "n", "k"))
+    order = np.lexsort((cell, profile))
+    multiplicity = table.column("repliers").to_numpy(zero_copy_only=False).astype(np.int64)
+    weight = multiplicity[profile]
+    replies = np.bincount(cell, weights=weight * n, minlength=len(CELLS)).astype(np.int64)
+    answered = np.bincount(cell, weights=weight * k, minlength=len(CELLS)).astype(np.int64)
+    return (Profiles(multiplicity=multiplicity, profile=profile[order], cell=cell[order],
+                     n=n[order].astype(np.float64), k=k[order].astype(np.float64)), replies, answered)
 
 
 def latency_distribution(out: ir.Table) -> ir.Table:
@@ -116,33 +155,12 @@ def nearest_rank(values: np.ndarray, counts: np.ndarray, p: float) -> float | No
     return float(values[int(np.searchsorted(np.cumsum(counts), rank))])
 
 
-def _cluster_cells(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(cell, cluster, replies, answered) per bootstrap row from ``cluster_counts`` output: one row per input row
-    in its tier cell, plus one in the newcomer cell for newcomer rows; clusters = (platform, replier)."""
-    if "cluster" in table.column_names:
-        cluster = table.column("cluster").to_numpy(zero_copy_only=False).astype(np.int64)
-    else:
-        cluster = cluster_index(table.column("platform"), table.column("replier"))
-    tiers = pa.array(list(TIERS), pa.string())
-    rt = pc.index_in(table.column("replier_tier"), value_set=tiers).to_numpy(zero_copy_only=False)
-    tt = pc.index_in(table.column("target_tier"), value_set=tiers).to_numpy(zero_copy_only=False)
-    new = pc.fill_null(table.column("is_newcomer"), False).to_numpy(zero_copy_only=False).astype(bool)
-    n = table.column("replies").to_numpy(zero_copy_only=False).astype(np.int64)
-    k = table.column("answered").to_numpy(zero_copy_only=False).astype(np.int64)
-    own = rt.astype(np.int64) * len(TO) + tt.astype(np.int64)
-    newcomer = FROM.index("newcomer") * len(TO) + tt[new].astype(np.int64)
-    return (np.concatenate([own, newcomer]), np.concatenate([cluster, cluster[new]]),
-            np.concatenate([n, n[new]]), np.concatenate([k, k[new]]))
-
-
 def matrix_with_ci(table: pa.Table, n_boot: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
                                                                      pa.Table]:
-    """Matrix rows, gap rows and the replicate table from ``cluster_counts`` output (see module docstring)."""
+    """Matrix rows, gap rows and the replicate table from ``replier_profiles`` output (see module docstring)."""
     cell_index = {c: i for i, c in enumerate(CELLS)}
-    ce_arr, cl_arr, n_arr, k_arr = _cluster_cells(table)
-    replies = np.bincount(ce_arr, weights=n_arr, minlength=len(CELLS)).astype(np.int64)
-    answered = np.bincount(ce_arr, weights=k_arr, minlength=len(CELLS)).astype(np.int64)
-    reps = cluster_bootstrap(cl_arr, ce_arr, n_arr, k_arr, len(CELLS), n_boot, seed)
+    profiles, replies, answered = profiles_and_totals(table)
+    reps = profile_bootstrap(profiles, len(CELLS), n_boot, seed)
     boot = reps.interval()
     cis = [union(boot[i], wilson(float(answered[i]), float(replies[i]))) for i in range(len(CELLS))]
     matrix = []
@@ -181,8 +199,8 @@ def matrix_with_ci(table: pa.Table, n_boot: int, seed: int) -> tuple[list[dict[s
 def run(ctx: AuditContext) -> SectionResult:
     """The ``responsiveness`` section: matrix with CIs, gaps, latency and counts."""
     out = outcomes(ctx)
-    counts = ctx.execute(cluster_counts(out))
-    matrix, gaps, replicates = matrix_with_ci(counts, ctx.params.n_boot, ctx.params.seed)
+    profiles = ctx.execute(replier_profiles(out))
+    matrix, gaps, replicates = matrix_with_ci(profiles, ctx.params.n_boot, ctx.params.seed)
     dist = ctx.execute(latency_distribution(out))
     values = np.array(dist.column("latency_s").to_pylist(), dtype=np.float64)
     weights = np.array(dist.column("n").to_pylist(), dtype=np.int64)
@@ -190,7 +208,7 @@ def run(ctx: AuditContext) -> SectionResult:
     e = ctx.edges
     totals = ctx.execute(e.aggregate(self_replies=e.is_self.cast("int64").sum(),
                                      replies=(~e.is_self).cast("int64").sum()))
-    n_answered = int(sum(counts.column("answered").to_pylist()))
+    n_answered = sum(row["answered"] for row in matrix if row["from"] != "newcomer")
     summary = {
         "matrix": matrix, "gaps": gaps,
         "latency_hours": {"median": None if median is None else median / 3600.0,
