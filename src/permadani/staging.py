@@ -1,9 +1,9 @@
-"""Staging for ingest: validate each batch, protect privacy, buffer posts into sorted parts written in the background.
+"""Staging for ingest: validate each batch, protect privacy, buffer posts into parts written in the background.
 
 Rows arrive as Arrow batches from an adapter. Each batch is validated (empty id → ``missing-id``, no time →
 ``bad-timestamp``), addresses are scrubbed and address-shaped ids hashed (``privacy``), authors pseudonymised when a
 key is set, and the per-source tally updated. Posts are buffered into parts of at most ``PART_ROWS`` rows (or
-``PART_BYTES``), each sorted by ``POST_ORDER`` and written by a background thread with a small key file per part;
+``PART_BYTES``), each written in arrival order by a background thread with a small key file per part;
 account observations and rejects go to staging Parquet files for ``ingest`` to merge.
 """
 
@@ -29,8 +29,6 @@ ANONYMOUS_AUTHORS = ("[deleted]", "[removed]", "", "null", "None", "deleted", "a
 #: A part of the posts table is written when this many rows (or bytes of Arrow memory) are buffered.
 PART_ROWS = 500_000
 PART_BYTES = 128 * 2**20
-#: Order of rows inside each posts part (arrival order breaks the remaining ties).
-POST_ORDER = ("platform", "community", "thread_id", "created_at", "post_id")
 ROW_GROUP_SIZE = 122_880
 #: The last buffer is written as two parts in parallel when each half has at least this many rows.
 FINAL_SPLIT_ROWS = 100_000
@@ -70,7 +68,7 @@ class SourceTally:
 
 
 class Stage:
-    """Posts go to sorted final parts (via ``_PartWriter``); accounts and rejects to staging Parquet files.
+    """Posts go to final parts (via ``_PartWriter``); accounts and rejects to staging Parquet files.
 
     Staged rows carry ``_order`` (global arrival order) and ``_src`` (source index).
     """
@@ -152,12 +150,14 @@ class Stage:
 
 
 class _PartWriter:
-    """Buffers tagged posts and writes each full buffer as one sorted part, in a background thread.
+    """Buffers tagged posts and writes each full buffer as one part, in a background thread.
 
-    A part ``posts/part-NNNNN.parquet`` holds canonical columns only, sorted by ``POST_ORDER`` then arrival;
-    its key file ``keys-NNNNN.parquet`` (in the staging folder) holds ``platform, post_id, _order, _src, _part,
-    _row`` (``_row`` = position in the part) for de-duplication. At most one part is being written while the
-    next one fills, so memory stays near two parts; only the last buffer may become two parts written at once.
+    A part ``posts/part-NNNNN.parquet`` holds canonical columns only, in arrival order (no analysis depends on the
+    row order, and sorting each part by community and thread cost about a sixth of the ingest's CPU at 100M
+    comments, mostly in gathering every column); its key file ``keys-NNNNN.parquet`` (in the staging folder) holds
+    ``platform, post_id, _order, _src, _part, _row`` (``_row`` = position in the part) for de-duplication. At most
+    one part is being written while the next one fills, so memory stays near two parts; only the last buffer may
+    become two parts written at once.
     """
 
     def __init__(self, posts_dir: Path, keys_dir: Path, first_part: int,
@@ -205,9 +205,6 @@ class _PartWriter:
             future.result()  # re-raises a failure of the writer thread here, in the caller
 
     def _write_part(self, table: pa.Table, part: int) -> None:
-        keys = [c for c in (*POST_ORDER, "_order") if not _constant(table[c])]  # a constant key changes no order
-        order = pc.sort_indices(table.select(keys).combine_chunks(), sort_keys=[(c, "ascending") for c in keys])
-        table = table.take(order)  # each column gathered once, straight from the batches
         n = table.num_rows
         keys = pa.table({"platform": table["platform"], "post_id": table["post_id"], "_order": table["_order"],
                          "_src": table["_src"], "_part": pa.array(np.full(n, part, dtype=np.int32)),
@@ -235,14 +232,6 @@ class _PartWriter:
 def write_posts(posts: pa.Table, path: Path) -> None:
     pq.write_table(posts, path, compression="zstd", compression_level=1, row_group_size=ROW_GROUP_SIZE,
                    use_dictionary=_DICTIONARY_COLUMNS)
-
-
-def _constant(values: pa.ChunkedArray) -> bool:
-    """True when every value is the same non-null value (e.g. the platform of a one-platform part)."""
-    if values.null_count or len(values) == 0 or not pa.types.is_string(values.type):
-        return False
-    first = values[0]
-    return bool(pc.all(pc.equal(values, first)).as_py())
 
 
 def _scrub(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
