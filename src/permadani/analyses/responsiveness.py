@@ -87,10 +87,6 @@ def outcomes(ctx: AuditContext) -> ir.Table:
     return ctx.shared["reply_outcomes"]
 
 
-def _profile_columns() -> list[str]:
-    return [f"{kind}_{tier}" for kind in ("replies", "answered", "new_replies", "new_answered") for tier in TO]
-
-
 def replier_profiles(out: ir.Table) -> ir.Table:
     """The repliers (bootstrap clusters) grouped by profile, inside the engine: one row per distinct
     (``replier_tier``; per target tier t: ``replies_t``, ``answered_t`` and the same over the replier's newcomer
@@ -108,7 +104,7 @@ def replier_profiles(out: ir.Table) -> ir.Table:
         sums[f"new_replies_{tier}"] = (to & out.is_newcomer).cast("int64").sum()
         sums[f"new_answered_{tier}"] = (to & out.is_newcomer & out.answered).cast("int64").sum()
     per_replier = out.group_by(["platform", "replier", "replier_tier"]).aggregate(**sums)
-    keys = ["replier_tier", *_profile_columns()]
+    keys = ["replier_tier", *sums]
     return per_replier.group_by(keys).aggregate(repliers=per_replier.count()).order_by(keys)
 
 
