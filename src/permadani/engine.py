@@ -181,6 +181,17 @@ def default_memory_limit() -> str:
     return f"{max(1, min(total // 2, DEFAULT_MEMORY_CAP) // 2**20)}MB"
 
 
+#: SQL functions the analyses call by their Spark names that DuckDB lacks (``analyses.timekeys``): defined on every
+#: DuckDB connection as temporary macros (inlined by the planner, so they cost nothing).
+DUCKDB_MACROS = {"timestamp_micros(micros)": "make_timestamp(micros)"}
+
+
+def define_duckdb_macros(backend: Any) -> None:
+    """Define ``DUCKDB_MACROS`` on an Ibis DuckDB ``backend`` (done by ``connect``; for hand-made backends)."""
+    for signature, body in DUCKDB_MACROS.items():
+        backend.raw_sql(f"CREATE OR REPLACE TEMP MACRO {signature} AS {body}")
+
+
 def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit: str | None = None,
             temp_directory: str | Path | None = None, preserve_insertion_order: bool = False) -> Engine:
     config: dict[str, Any] = {"memory_limit": str(memory_limit or default_memory_limit())}
@@ -194,6 +205,7 @@ def _duckdb(database: str = ":memory:", threads: int | None = None, memory_limit
     except Exception as exc:  # bad memory limit, unwritable temp directory, ...
         raise UsageError(f"cannot start DuckDB with {config}: {exc}") from exc
     backend.raw_sql("SET TimeZone = 'UTC'")
+    define_duckdb_macros(backend)
     backend.raw_sql("SET enable_progress_bar = false")  # DuckDB draws it on stdout, which carries data only
     backend.raw_sql(f"SET preserve_insertion_order = {'true' if preserve_insertion_order else 'false'}")
     return Engine("duckdb", backend, {"out_of_core": True, "distributed": False, "exact_quantiles": True},

@@ -9,6 +9,7 @@ import ibis
 import pyarrow as pa
 
 from permadani.analyses.replies import reply_edges
+from permadani.engine import define_duckdb_macros
 from permadani.schema import POSTS, conform
 
 __all__ = ["T0", "UTC", "Duck", "posts_table", "reply_edges", "ts"]
@@ -55,6 +56,7 @@ class Duck:
 
     def __init__(self) -> None:
         self.con = ibis.duckdb.connect()
+        define_duckdb_macros(self.con)
         self._n = 0
 
     def table(self, data: pa.Table, name: str | None = None) -> ibis.Table:

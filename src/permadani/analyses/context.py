@@ -20,10 +20,11 @@ import pyarrow as pa
 from ..dataset import Dataset
 from ..engine import Engine
 from ..errors import UsageError
-from .replies import reply_edges, seconds
+from .replies import reply_edges
 from .status import MEASURES, active_from_periods, default_measure, status_scores
 from .structure import account_periods_expr
 from .tiers import assign_tiers, established_posts
+from .timekeys import seconds
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,6 @@ def reply_edges(posts: ir.Table) -> ir.Table:
         is_self=joined.replier == joined.target)
 
 
-def seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
-    """Whole seconds since the epoch of ``ts`` truncated to the second (the same on every engine: DuckDB rounds
-    and Spark floors fractional epochs, so truncate first)."""
-    return ts.truncate("s").epoch_seconds().cast("int64")
-
-
 def join_on(left: ir.Table, right: ir.Table, pairs: list[tuple[str, str]], how: str = "inner") -> ir.Table:
     """``left`` joined to ``right`` on ``left[a] == right[b]`` for each (a, b), keeping left's columns and
     right's non-key columns (names must not collide), as a fresh relation that later joins can reference."""

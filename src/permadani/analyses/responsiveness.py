@@ -33,8 +33,9 @@ import pyarrow.compute as pc
 
 from .bootstrap import Profiles, newcombe, profile_bootstrap, union, wilson
 from .context import AuditContext, SectionResult
-from .replies import join_on, seconds
+from .replies import join_on
 from .tiers import TIERS
+from .timekeys import seconds
 
 FROM = ("upper", "middle", "lower", "newcomer")
 TO = TIERS

@@ -21,7 +21,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from ..errors import AnalysisError, UsageError
-from .replies import join_on, seconds
+from .replies import join_on
+from .timekeys import seconds
 
 if TYPE_CHECKING:
     from ..engine import Engine

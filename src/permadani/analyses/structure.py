@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import UsageError
+from . import timekeys
 
 #: period name -> Ibis truncation unit.
 PERIOD_UNITS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
@@ -29,11 +30,6 @@ def period_unit(period: str) -> str:
         return PERIOD_UNITS[period]
     except KeyError:
         raise UsageError(f"unknown period {period!r}; use one of {', '.join(PERIOD_UNITS)}") from None
-
-
-def period_start(ts: ibis.Value, period: str) -> ibis.Value:
-    """Start (UTC) of the calendar period containing timestamp ``ts``."""
-    return ts.truncate(period_unit(period))
 
 
 def period_labels(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -108,8 +104,8 @@ PERIOD_TIER_COLUMNS = ("platform", "author_id", "period_s", "period", "status", 
 
 
 def period_key(ts: ibis.Value, period: str) -> ibis.Value:
-    """Integer key of the period containing ``ts``: epoch seconds (UTC) of the period start."""
-    return period_start(ts, period).epoch_seconds().cast("int64")
+    """Integer key of the period containing ``ts``: epoch seconds (UTC) of the period start (``timekeys``)."""
+    return timekeys.period_key(ts, period_unit(period))
 
 
 def period_tiers_expr(posts: ibis.Table, accounts: ibis.Table, edges: ibis.Table, measure: str, period: str,

@@ -19,7 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ..errors import UsageError
-from .replies import seconds
+from .timekeys import instant, seconds
 
 if TYPE_CHECKING:
     from .context import AuditContext
@@ -73,7 +73,7 @@ def established_posts(posts: ir.Table, days: int = 30, first_posts: int = 5, sin
     """
     known = posts.filter(posts.author_id.notnull())
     if since_s is not None:
-        late = known.filter(seconds(known.created_at) >= int(since_s) + int(days) * 86400)
+        late = known.filter(known.created_at >= instant(int(since_s) + int(days) * 86400))
         late = late.select(l_platform=late.platform, l_community=late.community, l_author=late.author_id).distinct()
         known = known.semi_join(late, [known.platform == late.l_platform,
                                        known.community.identical_to(late.l_community),
