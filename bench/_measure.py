@@ -8,6 +8,8 @@ interval is small enough (50 ms) for the multi-second runs measured here.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -113,13 +115,26 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float | N
     return seconds, peak, done
 
 
+@functools.cache
+def cpu_probe() -> float:
+    """CPU seconds of a fixed piece of work (a 20M-step Python loop, then SHA-256 of 200 MiB), measured once per
+    script: the same code's benchmark times drift with the host by up to a third (bench/README.md, rounds 5 – 7), so
+    results from different hours compare only together with their probe (lower = a faster host)."""
+    began = time.process_time()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    hashlib.sha256(bytes(200 << 20)).digest()
+    return round(time.process_time() - began, 2)
+
+
 def machine() -> str:
-    """A one-line description of this machine (CPU count, RAM, Python, OS, current load average)."""
+    """A one-line description of this machine (CPU count, RAM, Python, OS, current load average, ``cpu_probe``)."""
     mem = psutil.virtual_memory().total / 2**30
     cpu = platform.processor() or platform.machine()
     load = os.getloadavg()[0]
     return (f"{os.cpu_count()} cores {cpu}, {mem:.0f} GiB RAM, Python {platform.python_version()}, "
-            f"{platform.system()}, load {load:.1f}")
+            f"{platform.system()}, load {load:.1f}, CPU probe {cpu_probe():.2f} s")
 
 
 def table(rows: list[Measured], title: str) -> str:
@@ -137,6 +152,7 @@ def save(kind: str, rows: list[Measured], extra: dict | None = None) -> Path:
     path = RESULTS / f"{kind}.jsonl"
     record = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
               "load_average": [round(x, 1) for x in os.getloadavg()],
+              "cpu_probe_s": cpu_probe(),
               "runs": [r.as_dict() for r in rows], **(extra or {})}
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
