@@ -105,7 +105,7 @@ PERIOD_TIER_COLUMNS = ("platform", "author_id", "period_s", "period", "status", 
 
 def period_key(ts: ibis.Value, period: str) -> ibis.Value:
     """Integer key of the period containing ``ts``: epoch seconds (UTC) of the period start (``timekeys``)."""
-    return timekeys.period_key(ts, period_unit(period))
+    return timekeys.unit_start(ts, period_unit(period))
 
 
 def period_tiers_expr(posts: ibis.Table, accounts: ibis.Table, edges: ibis.Table, measure: str, period: str,

@@ -6,7 +6,7 @@ of 40M timestamps on two cores, against 0.1 s for reading their microseconds sin
 round 7). So both keys start from that integer:
 
 - ``seconds(ts)`` = ⌊µs(ts) / 10⁶⌋, the whole seconds since the epoch (the instant truncated to the second);
-- ``period_key(ts, unit)`` = epoch seconds of ``truncate(wall(ts), unit)``, where ``wall(ts)`` is the plain
+- ``unit_start(ts, unit)`` = epoch seconds of ``truncate(wall(ts), unit)``, where ``wall(ts)`` is the plain
   timestamp with the same microseconds: UTC has no offset, so its calendar fields are the instant's in UTC, and
   the truncation is plain calendar arithmetic.
 
@@ -39,7 +39,7 @@ def seconds(ts: ir.TimestampValue) -> ir.IntegerValue:
     return unix_micros(ts) // 1_000_000
 
 
-def period_key(ts: ir.TimestampValue, unit: str) -> ir.IntegerValue:
+def unit_start(ts: ir.TimestampValue, unit: str) -> ir.IntegerValue:
     """Epoch seconds of the start (UTC) of the calendar period containing ``ts``; ``unit`` is an Ibis truncation
     unit (``D``, ``W`` = ISO week from Monday, ``M``, ``Q``, ``Y``)."""
     wall = timestamp_micros(unix_micros(ts))
