@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,13 +10,17 @@ import pytest
 
 from permadani.adapters import reddit_pushshift
 from permadani.adapters.reddit_pushshift import (
+    ChunkLines,
     PushshiftAdapter,
     PushshiftOptions,
     _unshaped,
+    chunk_lines,
     fast_parse,
+    parsed,
     split_lines,
     vector_parse,
 )
+from permadani.errors import AdapterError
 
 GOOD = '{"id": "%s", "parent_id": "t3_x1", "link_id": "t3_x1", "author": "alice", "created_utc": 1136074029, ' \
        '"body": "hi", "score": 1, "subreddit": "test"}'
@@ -129,6 +134,33 @@ def test_vectorised_equals_per_line_on_edge_cases(tmp_path: Path, chunk_size: in
     assert (kept["sc7"]["score"], kept["sc8"]["score"], kept["sc9"]["score"]) == (100, 0, 9007199254740992)
     assert "sc10" not in kept and "sc11" not in kept
     assert fast[0] == len(EDGES) * 2 - 1  # the blank line is not a record
+
+
+def test_one_streaming_query_gives_what_each_chunk_alone_gives() -> None:
+    """``parsed`` (one query over all chunks) equals ``vector_parse`` chunk by chunk, also after a malformed
+    line stops the query, and passes an error of the reader on unchanged after the chunks before it."""
+    lines = [(GOOD % f"g{i}").encode() for i in range(40)]
+    lines[17] = b'{"id": "bad", "created_utc": 1136074029, "body": "x" "y", "subreddit": "t"}'  # DuckDB stops
+    lines[31] = b'{"id": 31, "created_utc": "1136074029", "body": "odd but well formed", "subreddit": "t"}'
+    chunks = [chunk_lines(b"\n".join(lines[i:i + 5]) + b"\n") for i in range(0, 40, 5)]
+    streamed = list(parsed(iter(chunks)))
+    assert [item[0] for item in streamed] == chunks  # every chunk once, in order
+    for (_, raw, clean), chunk in zip(streamed, chunks, strict=True):
+        alone_raw, alone_clean, _ = vector_parse(chunk)
+        assert raw.equals(alone_raw) and clean.tolist() == alone_clean.tolist()
+    assert streamed[3][2].tolist() == [True, True, False, True, True]
+    assert streamed[6][2].tolist() == [True, False, True, True, True]  # an integer id: the per-line path's
+    assert streamed[7][1]["id"].to_pylist() == [f"g{i}" for i in range(35, 40)]
+
+    def damaged() -> Iterator[ChunkLines]:
+        yield from chunks[:2]
+        raise AdapterError("the compressed stream is damaged", path=Path("RC.zst"))
+
+    got = []
+    with pytest.raises(AdapterError, match="damaged"):
+        for item in parsed(damaged()):
+            got.append(item[0])
+    assert got == chunks[:2]
 
 
 def test_vector_parse_marks_only_the_odd_lines() -> None:
