@@ -116,3 +116,26 @@ def test_no_room_for_the_window_falls_back_to_memory_unless_disk_was_asked(
     assert b"".join(read_chunks(path, zstd_window="auto")) == data
     with pytest.raises(AdapterError, match="free disk"):
         b"".join(read_chunks(path, zstd_window="disk"))
+
+
+def test_blocks_are_cut_after_a_newline_and_long_lines_survive(tmp_path: Path, small_ring: None) -> None:
+    """Blocks end after their last newline within ``BLOCK`` bytes (so ``read_chunks`` passes them on as chunks,
+    without a second copy); a line longer than a block makes a longer block, and one longer than half the
+    margin comes out in pieces that ``read_chunks`` joins again."""
+    long_line = b'{"id": "long", "body": "' + b"x" * 100_000 + b'"}\n'  # > BLOCK (64 KiB), < MARGIN / 2
+    huge_line = b'{"id": "huge", "body": "' + b"y" * 400_000 + b'"}\n'  # > MARGIN / 2 (128 KiB)
+    data = _text(20_000, 7) + long_line + _text(20_000, 8) + huge_line + _text(5_000, 9) + b'{"id": "last"}'
+    path = tmp_path / "lines.zst"
+    path.write_bytes(_compress(data, 20))
+    with open(path, "rb") as fh:
+        blocks = list(_zstd_window.blocks(path, fh, 2**20))
+    assert b"".join(blocks) == data
+    whole = [b for b in blocks if b.endswith(b"\n")]
+    assert len(whole) >= len(blocks) - 4  # the huge line's pieces and the unterminated end
+    assert all(len(b) <= _zstd_window.BLOCK or b.count(b"\n") == 1 for b in whole)  # longer: one long line
+    assert any(len(b) > _zstd_window.BLOCK for b in whole)  # the long line's block
+    assert not blocks[-1].endswith(b"\n")
+    chunks = list(read_chunks(path, chunk_size=_zstd_window.BLOCK, zstd_window="disk"))
+    assert b"".join(chunks) == data
+    assert all(c.endswith(b"\n") for c in chunks[:-1]) and chunks[-1].endswith(b'\n{"id": "last"}')
+    assert any(c.endswith(huge_line) for c in chunks)  # rejoined whole

@@ -199,9 +199,10 @@ def _disk_window(path: Path, mode: str) -> int:
 
 
 def _blocks(path: Path, on_bytes: Callable[[int], None] | None, size: int,
-            zstd_window: str = "auto") -> Iterator[bytes]:
-    """Decompressed bytes of ``path`` in blocks of any size (zstd: as decoded, no extra copy; long windows kept
-    on disk, see ``_zstd_window``)."""
+            zstd_window: str = "auto") -> Iterator[tuple[bytes, bool]]:
+    """Decompressed bytes of ``path`` in blocks of any size, each with whether it is already a chunk of whole
+    lines (zstd: as decoded, no extra copy; long windows kept on disk, see ``_zstd_window``, whose blocks are
+    cut after a newline within ``size`` bytes)."""
     if compression_of(path) == "zstd":
         window = _disk_window(path, zstd_window)
         with open(path, "rb") as fh:
@@ -210,17 +211,19 @@ def _blocks(path: Path, on_bytes: Callable[[int], None] | None, size: int,
                 from . import _zstd_window
 
                 try:
-                    yield from _zstd_window.blocks(path, raw, window)
+                    for block in _zstd_window.blocks(path, raw, window, block=size):
+                        yield block, True
                     return
                 except _zstd_window.NoRoomForWindow:
                     if zstd_window == "disk":
                         raise
                     fh.seek(0)  # nothing was read yet: decode in memory instead
-            yield from CheckedZstdReader(raw, path).blocks()  # type: ignore[arg-type]
+            for block in CheckedZstdReader(raw, path).blocks():  # type: ignore[arg-type]
+                yield block, False
         return
     with open_binary(path, on_bytes) as fh:
         while block := fh.read(size):
-            yield block
+            yield block, False
 
 
 #: A slice of a decompressed block: (block, start, end), kept without copying until a chunk is joined.
@@ -244,18 +247,23 @@ def read_chunks(path: Path, on_bytes: Callable[[int], None] | None = None,
     """Yield decompressed chunks that each end on a line boundary (the last may not end with a newline).
 
     A chunk is the text up to the last newline within ``chunk_size`` bytes (longer only when a single line is);
-    each byte is copied once, into its chunk. A BOM at the very start is dropped. A damaged compressed stream
-    raises ``AdapterError`` naming the file.
+    each byte is copied once, into its chunk (a block the decoder already cut after a newline is the chunk
+    itself). A BOM at the very start is dropped. A damaged compressed stream raises ``AdapterError`` naming the
+    file.
     """
     pieces: list[_Piece] = []
     have, want, first = 0, chunk_size, True
     try:
-        for block in _blocks(path, on_bytes, chunk_size, zstd_window):
+        for block, whole in _blocks(path, on_bytes, chunk_size, zstd_window):
             start = 0
             if first:
                 first = False
                 if block.startswith(BOM):
                     start = len(BOM)
+            if whole and not pieces and block.endswith(b"\n"):
+                if start < len(block):
+                    yield block[start:] if start else block
+                continue
             while start < len(block):  # here have < want
                 end = min(len(block), start + want - have)
                 pieces.append((block, start, end))

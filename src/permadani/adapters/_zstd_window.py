@@ -44,7 +44,7 @@ MARGIN = 256 * 2**20
 VIRTUAL = 2**44
 #: At most this many laps (memory mappings) of the ring.
 MAX_LAPS = 8192
-#: Compressed bytes fed per call, and decompressed bytes handed out at a time.
+#: Compressed bytes fed per call, and decompressed bytes handed out at a time (at most, cut after a newline).
 INPUT = 1 << 20
 BLOCK = 16 << 20
 #: Every this many bytes handed out, the whole window is released again: the decoder's reads of old output fault
@@ -92,6 +92,9 @@ def _libraries() -> tuple[Any, Any] | None:
     libc.mmap.restype = ctypes.c_void_p
     libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for name in ("memchr", "memrchr"):
+        getattr(libc, name).argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+        getattr(libc, name).restype = ctypes.c_void_p
     return zstd, libc
 
 
@@ -112,8 +115,13 @@ def ring_bytes(window: int) -> int:
     return max((1 << window_log(window)) + MARGIN, fewest)
 
 
-def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None) -> Iterator[bytes]:
+def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None, block: int | None = None
+           ) -> Iterator[bytes]:
     """Decompressed blocks of the zstd stream ``raw`` (a binary file object), the window on disk (see module).
+
+    Each block is the output up to its last newline within ``block`` bytes (default ``BLOCK``), copied once out
+    of the ring, so it can serve as a chunk of whole lines as it is. A line longer than that makes a longer
+    block; one longer than half of ``MARGIN`` is handed out in pieces. The last block is the rest.
 
     AdapterError (naming ``path`` and the compressed byte offset) on a damaged or truncated stream, when the
     scratch file does not fit on disk, or when a later frame needs a larger window than the first.
@@ -151,7 +159,7 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
         # a later frame with a larger window than the ring holds is refused by the decoder, never mis-decoded
         for param, value in ((_WINDOW_LOG_MAX, window_log(window)), (_STABLE_OUT_BUFFER, 1)):
             _check(zstd, zstd.ZSTD_DCtx_setParameter(dctx, param, value), path, 0)
-        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring)
+        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring, block or BLOCK)
     finally:
         if dctx is not None:
             zstd.ZSTD_freeDCtx(dctx)
@@ -161,10 +169,10 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
             os.close(fd)
 
 
-def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, size: int, ring: int
+def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, size: int, ring: int, block: int
             ) -> Iterator[bytes]:
     out = _Buffer(base, size, 0)
-    handed = dropped = swept = seen = 0
+    handed = dropped = swept = seen = known = 0
     result = 0
     started = False
     page = mmap.PAGESIZE
@@ -182,9 +190,12 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
             if out.pos - handed >= ring - page:  # the ring wrapped over output not yet handed out
                 raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
                                    location=f"byte {seen}", hint="Use --option zstd_window=memory")
-            if out.pos - handed >= BLOCK:
-                yield ctypes.string_at(base + handed, out.pos - handed)
-                handed = out.pos
+            while out.pos - handed >= block:
+                cut, known = _cut(libc, base, handed, known, out.pos, block)
+                if not cut:
+                    break
+                yield ctypes.string_at(base + handed, cut - handed)
+                handed = cut
                 keep = handed // page * page
                 if keep > dropped:
                     libc.madvise(base + dropped, keep - dropped, _MADV_DONTNEED)
@@ -198,6 +209,22 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                            location=f"byte {seen}", hint=DAMAGED_HINT)
     if out.pos > handed:
         yield ctypes.string_at(base + handed, out.pos - handed)
+
+
+def _cut(libc: Any, base: int, handed: int, known: int, end: int, block: int) -> tuple[int, int]:
+    """``(where the next block ends, known)``: after the last newline of the ``block`` bytes from ``handed``,
+    else after the first newline beyond them (a long line), else at half the margin without one (a very long
+    line, handed out in pieces), else 0: decode more first. ``known``: up to there, no newline follows
+    ``handed`` (so a line still being decoded is not searched again from its start)."""
+    if known <= handed:
+        last = libc.memrchr(base + handed, 10, block)
+        if last:
+            return int(last) - base + 1, 0
+        known = handed + block
+    beyond = libc.memchr(base + known, 10, end - known)
+    if beyond:
+        return int(beyond) - base + 1, 0
+    return (end, 0) if end - handed >= MARGIN // 2 else (0, end)
 
 
 def _check(zstd: Any, result: int, path: Path, seen: int) -> None:
