@@ -20,8 +20,8 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 #: Blocks up to this size come from the heap, where a freed block can be reused (glibc's largest setting on
 #: 64-bit systems is 32 MiB).
 MMAP_THRESHOLD = 32 * 2**20
-#: Free memory at the top of the heap kept up to this size.
-TRIM_THRESHOLD = 2**30
+#: Free memory at the top of the heap kept up to this size (an ingest has about six chunks in flight).
+TRIM_THRESHOLD = 256 * 2**20
 
 
 def _mallopt() -> Callable[[int, int], int] | None:

@@ -173,10 +173,14 @@ def canonical_posts(raw: pa.Table, source: str, source_line: pa.Array, platform:
     has_link = pc.or_(pc.is_valid(parent), pc.is_valid(link))
     is_comment = pc.and_(pc.is_null(title), pc.or_(pc.is_valid(body), has_link))
     null_str = pa.scalar(None, pa.string())
+    bare_parent = _strip(parent)
 
     def comment_thread() -> pa.ChunkedArray | pa.Array:
-        from_parent = pc.if_else(pc.starts_with(pc.fill_null(parent, ""), "t3_"), _strip(parent), null_str)
-        return pc.coalesce(_strip(link, ("t3_",)), from_parent)
+        thread = _strip(link, ("t3_",))
+        if thread.null_count == 0:  # every row names its thread (as in Pushshift dumps): the parent cannot help
+            return thread
+        from_parent = pc.if_else(pc.starts_with(pc.fill_null(parent, ""), "t3_"), bare_parent, null_str)
+        return pc.coalesce(thread, from_parent)
 
     def post_text() -> pa.ChunkedArray | pa.Array:
         selftext = raw["selftext"]
@@ -188,7 +192,7 @@ def canonical_posts(raw: pa.Table, source: str, source_line: pa.Array, platform:
         "platform": pa.repeat(platform, n),
         "community": raw["subreddit"],
         "thread_id": _choose(is_comment, comment_thread, raw["id"]),
-        "parent_id": _choose(is_comment, lambda: _strip(parent), null_str),
+        "parent_id": _choose(is_comment, bare_parent, null_str),
         "author_id": _named(raw["author"]),
         "created_at": _timestamps(raw["created_utc"]),
         "kind": _choose(is_comment, pa.scalar("comment"), pa.scalar("post")),
