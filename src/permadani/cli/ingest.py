@@ -13,7 +13,6 @@ from ..adapters import registry
 from ..adapters.generic import parse_mapping
 from ..dataset import Dataset
 from ..errors import UsageError
-from ..memory import retain_freed_memory
 from .common import JsonOption, QuietOption, RichProgress, err_console, out_console, print_json
 
 
@@ -48,7 +47,6 @@ def ingest(
 ) -> None:
     """Read exports into one canonical dataset; every record is kept, counted as duplicate, or rejected."""
     options: dict[str, object] = dict(_parse_options(option or []))
-    retain_freed_memory()  # chunks of ~16 MiB come and go: reuse their pages (see permadani.memory)
     if mapping:
         options["map"] = parse_mapping(mapping)
     dataset = ingest_api(sources, output, format=format, append=append, pseudonymise=pseudonymise,
