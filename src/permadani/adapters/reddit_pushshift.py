@@ -329,7 +329,7 @@ _LINES = pa.schema([("line", pa.large_string())])
 def parsed(chunks: Iterable[ChunkLines]) -> Iterator[tuple[ChunkLines, pa.Table, np.ndarray]]:
     """``(chunk, raw, clean)`` for each chunk, as ``vector_parse`` gives them, from one streaming DuckDB query
     over all the chunks rather than one query per chunk: binding and starting the query cost ~10 ms, half a
-    microsecond per line of a 16 MiB chunk (a sixth of the parse).
+    microsecond per line of a 16 MiB chunk (a fifth of the parse, measured alone).
 
     A malformed line stops the query. The chunks it had taken in without returning all their rows are then
     parsed one by one (``vector_parse``, which falls back to the guarded query) and a new query goes on after
