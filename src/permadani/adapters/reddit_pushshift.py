@@ -20,15 +20,15 @@ Accounts: one observation per author and ``ACCOUNT_ROWS`` posts: display_name = 
 smallest ``author_created_utc`` seen, is_bot = true for ``AutoModerator`` and the names in ``KNOWN_BOTS`` (else
 null: Reddit has no bot flag).
 
-Two paths, same rows. The fast path cuts a decompressed chunk into lines with numpy (an Arrow string array
-over the chunk's own bytes, no copy) and lets DuckDB read every line once: ``from_json`` extracts the fields
-above and ``json_type`` their JSON types, so that SQL can mark each line *clean* (a JSON object, a non-empty
-string id, a numeric or strictly numeric-string ``created_utc`` in range, an integer or null score, strings or
-nulls in the string fields, a finite or absent ``author_created_utc``). Every other line (blank, malformed,
-invalid UTF-8, a trailing comma that DuckDB would accept, odd types) goes through the per-line path, which
-decodes it with Python's ``json`` and turns it into a row or a reject (``malformed-json``, ``invalid-utf8``,
-``not-a-record``, ``missing-id``, ``bad-timestamp``, ``bad-value``); rows keep their line order. Invalid UTF-8
-in fields that are not read is ignored. A key repeated in one record: the first value counts on both paths.
+Two paths, same rows. The fast path cuts a decompressed chunk into lines with numpy (an Arrow string array over
+the chunk's own bytes, no copy) and lets DuckDB read every line once, in one streaming query per file
+(``parsed``): ``from_json`` extracts the fields above as text, and SQL marks each line *clean* (a JSON object, a
+non-empty string id, a numeric or strictly numeric-string ``created_utc`` in range, an integer or null score,
+strings or nulls in the string fields, a finite or absent ``author_created_utc``). Every other line (blank,
+malformed, invalid UTF-8, a trailing comma that DuckDB would accept, odd types) goes through the per-line path,
+which decodes it with Python's ``json`` and turns it into a row or a reject (``malformed-json``, ``invalid-utf8``,
+``not-a-record``, ``missing-id``, ``bad-timestamp``, ``bad-value``); rows keep their line order. Invalid UTF-8 in
+fields that are not read is ignored. A key repeated in one record: the first value counts on both paths.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ from .reddit_records import (
     record_values,
 )
 
-#: Decompressed bytes per chunk: one DuckDB query each (~6 ms to plan), so not too small; ~20k comments.
+#: Decompressed bytes per chunk (~20k comments): the unit of line splitting, of the per-line fallback and of the
+#: batches handed on; a few chunks are in flight at a time, so memory does not depend on the file's size.
 CHUNK_SIZE = 16 * 2**20
 
 #: Account observations are merged over this many posts before they are emitted (fewer rows to stage and merge).
