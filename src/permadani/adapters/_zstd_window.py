@@ -44,7 +44,7 @@ MARGIN = 256 * 2**20
 VIRTUAL = 2**44
 #: At most this many laps (memory mappings) of the ring.
 MAX_LAPS = 8192
-#: Compressed bytes fed per call, and decompressed bytes handed out at a time (at most, cut after a newline).
+#: Compressed bytes fed per call, and decompressed bytes handed out at a time (cut after a newline, see ``blocks``).
 INPUT = 1 << 20
 BLOCK = 16 << 20
 #: Every this many bytes handed out, the whole window is released again: the decoder's reads of old output fault

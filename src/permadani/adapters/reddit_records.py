@@ -151,11 +151,11 @@ def _choose(mask: pa.ChunkedArray | pa.Array, yes: Any, no: Any) -> Any:
 def _strip(values: pa.ChunkedArray | pa.Array, prefixes: tuple[str, ...] = ("t1_", "t3_")
            ) -> pa.ChunkedArray | pa.Array:
     """``values`` without a leading Reddit type prefix (``t1_``/``t3_``); other values unchanged."""
+    if values.null_count == len(values):  # e.g. the parent ids of a chunk of submissions: nothing to look at
+        return values
     prefixed = pc.starts_with(values, prefixes[0])
     for prefix in prefixes[1:]:
         prefixed = pc.or_(prefixed, pc.starts_with(values, prefix))
-    if values.null_count == len(values):
-        return values
     prefixed = pc.fill_null(prefixed, False)  # null values stay null either way
     return _choose(prefixed, lambda: pc.utf8_slice_codeunits(values, 3), values)
 
