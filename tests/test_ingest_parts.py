@@ -59,3 +59,26 @@ def test_append_drops_keys_already_in_the_dataset(tmp_path: Path, small_parts: N
     rows = {r["post_id"]: r["text"] for r in posts(ds).to_pylist()}
     assert rows["p009"] == "old 9" and rows["p011"] == "new 11"
     assert not any((tmp_path / "spill").glob("permadani-spill-*"))  # spill folder cleaned up
+
+
+def test_parts_stream_in_row_groups_and_duplicates_are_found_inside_them(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    module = importlib.import_module("permadani.staging")
+    monkeypatch.setattr(module, "ROW_GROUP_SIZE", 7)
+    monkeypatch.setattr(module, "PART_ROWS", 20)
+    # 40 posts, then 3 repeats: parts of 3 row groups of 7 rows are written while reading (rows 0-20, 21-41, 42);
+    # the repeats are rows 19-20 of part 1 (in its third row group) and row 0 of part 2
+    a = _csv(tmp_path / "a.csv", [*range(0, 40), 16, 27, 16], "post")
+    ds = ingest_api([a], tmp_path / "ds")
+    files = sorted((tmp_path / "ds" / "posts").glob("*.parquet"))
+    groups = [[pq.ParquetFile(f).metadata.row_group(i).num_rows for i in range(pq.ParquetFile(f).num_row_groups)]
+              for f in files]
+    # part 1 is rewritten without its two repeats (19 rows); part 2 held only a repeat and is gone
+    assert groups == [[7, 7, 7], [7, 7, 5]]
+    info = ds.info()
+    assert (info["posts"], info["sources"][0]["duplicates"]) == (40, 3)
+    ids = [r["post_id"] for r in posts(ds).to_pylist()]
+    assert sorted(ids) == [f"p{i:03d}" for i in range(40)]
+    assert_balanced(ds)

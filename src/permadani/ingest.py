@@ -1,12 +1,12 @@
 """Ingest: adapter → validate → stage → de-duplicate → write the dataset atomically, with full accounting.
 
-For every source file, ``read = kept + duplicates + rejected``. Rows stream through Arrow batches; posts are
-buffered into *parts* of at most ``PART_ROWS`` rows (or ``PART_BYTES``), each written in arrival order by a
+For every source file, ``read = kept + duplicates + rejected``. Rows stream through Arrow batches; posts go a row
+group at a time into *parts* of about ``PART_ROWS`` rows (or ``PART_BYTES``), written in arrival order by a
 background thread straight into the final ``posts/part-*.parquet`` files, with a small key file per part. DuckDB
 then finds duplicates on the keys only (``(platform, post_id)``: first occurrence wins, earlier datasets win on
 ``append``) and rewrites just the parts that hold any, merges account observations and writes everything into a
 temporary sibling folder that replaces the target only when everything succeeded. A failed or interrupted ingest
-leaves the previous dataset (or none), never a half-written one. Memory is bounded by about two parts whatever the
+leaves the previous dataset (or none), never a half-written one. Memory is bounded by a few row groups whatever the
 input size; DuckDB's work is bounded by ``memory_limit`` and spills to ``temp_dir``.
 """
 

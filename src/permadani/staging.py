@@ -2,14 +2,15 @@
 
 Rows arrive as Arrow batches from an adapter. Each batch is validated (empty id → ``missing-id``, no time →
 ``bad-timestamp``), addresses are scrubbed and address-shaped ids hashed (``privacy``), authors pseudonymised when a
-key is set, and the per-source tally updated. Posts are buffered into parts of at most ``PART_ROWS`` rows (or
-``PART_BYTES``), each written in arrival order by a background thread with a small key file per part;
-account observations and rejects go to staging Parquet files for ``ingest`` to merge.
+key is set, and the per-source tally updated. Posts stream into parts of about ``PART_ROWS`` rows (or
+``PART_BYTES``), a row group at a time, written in arrival order by a background thread with a small key file per
+part; account observations and rejects go to staging Parquet files for ``ingest`` to merge.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,15 +27,20 @@ from .adapters.base import Batch
 #: Author values that mean "nobody in particular": kept as posts, never treated as one person.
 ANONYMOUS_AUTHORS = ("[deleted]", "[removed]", "", "null", "None", "deleted", "anonymous")
 
-#: A part of the posts table is written when this many rows (or bytes of Arrow memory) are buffered.
+#: A part of the posts table is closed when it holds this many rows (or bytes of Arrow memory).
 PART_ROWS = 500_000
 PART_BYTES = 128 * 2**20
+#: Rows are handed to the part writer a row group at a time: this many rows (DuckDB's row group size) or bytes.
 ROW_GROUP_SIZE = 122_880
-#: The last buffer is written as two parts in parallel when each half has at least this many rows.
-FINAL_SPLIT_ROWS = 100_000
+GROUP_BYTES = 48 * 2**20
+#: Row groups handed to the writer thread and not yet written, at most (reading waits beyond that).
+GROUPS_IN_FLIGHT = 2
 _DICTIONARY_COLUMNS = ["platform", "community", "kind", "lang", "source_file"]
 #: Progress steps after reading: last parts written, duplicates dropped, accounts merged, rejects + manifest.
 FINAL_STEPS = ("parts", "duplicates", "accounts", "manifest")
+#: The key file of a part: what de-duplication reads instead of the posts.
+_KEYS = pa.schema([("platform", pa.string()), ("post_id", pa.string()), ("_order", pa.int64()),
+                   ("_src", pa.int32()), ("_part", pa.int32()), ("_row", pa.int64())])
 #: Any of the address patterns: text that does not match is left untouched (saves four regex passes).
 _ANY_ADDRESS = "|".join(f"(?:{p})" for p in (privacy.EMAIL_PATTERN, privacy.EMAIL_AT_PATTERN,
                                              privacy.IPV4_PATTERN, privacy.IPV6_PATTERN))
@@ -150,73 +156,95 @@ class Stage:
 
 
 class _PartWriter:
-    """Buffers tagged posts and writes each full buffer as one part, in a background thread.
+    """Streams tagged posts into parts, one row group at a time, written in order by a background thread.
 
     A part ``posts/part-NNNNN.parquet`` holds canonical columns only, in arrival order (no analysis depends on the
     row order, and sorting each part by community and thread cost about a sixth of the ingest's CPU at 100M
     comments, mostly in gathering every column); its key file ``keys-NNNNN.parquet`` (in the staging folder) holds
-    ``platform, post_id, _order, _src, _part, _row`` (``_row`` = position in the part) for de-duplication. At most
-    one part is being written while the next one fills, so memory stays near two parts; only the last buffer may
-    become two parts written at once.
+    ``platform, post_id, _order, _src, _part, _row`` (``_row`` = position in the part) for de-duplication.
+
+    Rows are buffered until a row group is full (``ROW_GROUP_SIZE`` rows or ``GROUP_BYTES``, or the rows the part
+    still takes), then handed to the writer thread, which appends the group to the open part and closes the part
+    once it holds ``PART_ROWS`` rows or ``PART_BYTES``. At most ``GROUPS_IN_FLIGHT`` groups wait for the writer,
+    so memory stays near a few row groups, and only the last group is written after reading ends.
     """
 
     def __init__(self, posts_dir: Path, keys_dir: Path, first_part: int,
                  part_rows: int | None = None, part_bytes: int | None = None) -> None:
         self.posts_dir = posts_dir
         self.keys_dir = keys_dir
-        self.next_part = first_part
         self.part_rows = part_rows or PART_ROWS
         self.part_bytes = part_bytes or PART_BYTES
         self.buffer: list[pa.Table] = []
-        self.rows = 0
+        self.rows = 0  # buffered, not yet handed to the writer
         self.bytes = 0
+        self.part = first_part  # the part being filled
+        self.part_filled = 0  # rows of that part handed to the writer
+        self.part_filled_bytes = 0
         self.written: list[int] = []
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[Future[None]] = []
+        self._pending: deque[Future[None]] = deque()
+        self._open: tuple[pq.ParquetWriter, pq.ParquetWriter] | None = None  # used by the writer thread only
 
     def add(self, tagged: pa.Table) -> None:
         self.buffer.append(tagged)
         self.rows += tagged.num_rows
         self.bytes += tagged.nbytes
-        if self.rows >= self.part_rows or self.bytes >= self.part_bytes:
+        while self.rows >= min(ROW_GROUP_SIZE, self.part_rows - self.part_filled) or self.bytes >= GROUP_BYTES:
             self._flush()
 
-    def _flush(self, final: bool = False) -> None:
-        """Hand the buffer to the writer thread (waiting for the part before). The ``final`` buffer, written
-        while nothing else runs, is split in two parts written side by side when it is large."""
+    def _flush(self) -> None:
+        """Hand up to ``ROW_GROUP_SIZE`` buffered rows to the writer thread as one row group of the current part
+        (the rows beyond stay buffered, so row groups have DuckDB's size)."""
         if not self.buffer:
             return
-        table = pa.concat_tables(self.buffer)
-        self.buffer, self.rows, self.bytes = [], 0, 0
-        half = table.num_rows // 2
-        pieces = [table.slice(0, half), table.slice(half)] if final and half >= FINAL_SPLIT_ROWS else [table]
-        self._wait()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="permadani-parts")
-        for piece in pieces:
-            part = self.next_part
-            self.next_part += 1
-            self._pending.append(self._pool.submit(self._write_part, piece, part))
+        buffered = pa.concat_tables(self.buffer)
+        group = buffered.slice(0, ROW_GROUP_SIZE)
+        rest = buffered.slice(ROW_GROUP_SIZE)
+        self.buffer, self.rows, self.bytes = ([rest], rest.num_rows, rest.nbytes) if rest.num_rows else ([], 0, 0)
+        part, first_row = self.part, self.part_filled
+        if first_row == 0:
             self.written.append(part)
+        self.part_filled += group.num_rows
+        self.part_filled_bytes += group.nbytes
+        last = self.part_filled >= self.part_rows or self.part_filled_bytes >= self.part_bytes
+        if last:
+            self.part, self.part_filled, self.part_filled_bytes = part + 1, 0, 0
+        while len(self._pending) >= GROUPS_IN_FLIGHT:
+            self._pending.popleft().result()  # re-raises a failure of the writer thread here, in the caller
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="permadani-parts")
+        self._pending.append(self._pool.submit(self._write_group, group, part, first_row, last))
 
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()  # re-raises a failure of the writer thread here, in the caller
+    def _write_group(self, group: pa.Table, part: int, first_row: int, last: bool) -> None:
+        n = group.num_rows
+        keys = schema.conform(pa.table({
+            "platform": group["platform"], "post_id": group["post_id"], "_order": group["_order"],
+            "_src": group["_src"], "_part": pa.array(np.full(n, part, dtype=np.int32)),
+            "_row": pa.array(np.arange(first_row, first_row + n, dtype=np.int64))}), _KEYS)
+        if self._open is None:
+            self._open = (pq.ParquetWriter(self.keys_dir / f"keys-{part:05d}.parquet", _KEYS, compression="lz4"),
+                          posts_writer(self.posts_dir / f"part-{part:05d}.parquet"))
+        key_writer, post_writer = self._open
+        key_writer.write_table(keys)
+        post_writer.write_table(schema.conform(group.drop_columns(["_order", "_src"]), schema.POSTS),
+                                row_group_size=ROW_GROUP_SIZE)
+        if last:
+            self._close_part()
 
-    def _write_part(self, table: pa.Table, part: int) -> None:
-        n = table.num_rows
-        keys = pa.table({"platform": table["platform"], "post_id": table["post_id"], "_order": table["_order"],
-                         "_src": table["_src"], "_part": pa.array(np.full(n, part, dtype=np.int32)),
-                         "_row": pa.array(np.arange(n, dtype=np.int64))})
-        pq.write_table(keys, self.keys_dir / f"keys-{part:05d}.parquet", compression="lz4")
-        posts = schema.conform(table.drop_columns(["_order", "_src"]), schema.POSTS)
-        write_posts(posts, self.posts_dir / f"part-{part:05d}.parquet")
+    def _close_part(self) -> None:
+        opened, self._open = self._open, None
+        if opened is not None:
+            for writer in opened:
+                writer.close()
 
     def close(self) -> None:
         try:
-            self._flush(final=True)
-            self._wait()
+            while self.buffer:
+                self._flush()
+            while self._pending:
+                self._pending.popleft().result()
+            self._close_part()  # the writer thread is idle now
         finally:
             self.abort()
 
@@ -224,14 +252,22 @@ class _PartWriter:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        with contextlib.suppress(Exception):  # after a failure: the folder is being deleted anyway
+            self._close_part()
 
     def keys_glob(self) -> str | None:
         return str(self.keys_dir / "keys-*.parquet") if self.written else None
 
 
+def posts_writer(path: Path) -> pq.ParquetWriter:
+    """A Parquet writer for a posts file (zstd level 1, dictionaries for the repetitive columns)."""
+    return pq.ParquetWriter(path, schema.POSTS, compression="zstd", compression_level=1,
+                            use_dictionary=_DICTIONARY_COLUMNS)
+
+
 def write_posts(posts: pa.Table, path: Path) -> None:
-    pq.write_table(posts, path, compression="zstd", compression_level=1, row_group_size=ROW_GROUP_SIZE,
-                   use_dictionary=_DICTIONARY_COLUMNS)
+    with posts_writer(path) as writer:
+        writer.write_table(posts, row_group_size=ROW_GROUP_SIZE)
 
 
 def _scrub(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
