@@ -77,6 +77,15 @@ class Dataset:
         """Generator parameters (planted effects) for synthetic datasets; empty otherwise."""
         return dict(self.manifest.get("parameters") or {})
 
+    @property
+    def one_platform(self) -> bool:
+        """True when every post has the same (non-null) platform, by the manifest's counts: joins on
+        ``(platform, key)`` may then use ``key`` alone."""
+        platforms = self.manifest.get("platforms") or {}
+        posts = (self.manifest.get("counts") or {}).get("posts")
+        return len(platforms) == 1 and next(iter(platforms)) not in (None, "null", "") \
+            and next(iter(platforms.values())) == posts
+
     def info(self) -> dict[str, Any]:
         """Summary for ``permadani info``: counts, platforms, time span, and accounting per source."""
         counts = self.manifest.get("counts", {})

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+from pathlib import Path
 
-from permadani import Dataset
+from permadani import Dataset, ingest
+from permadani.analyses.context import AuditContext
 from permadani.analyses.replies import EDGE_COLUMNS, reply_edges
 from permadani.engine import Engine
+from tests.analyses.conftest import write_hand_csv
 
 
 def test_reply_edges_hand_built(hand_dataset: Dataset, duckdb_engine: Engine) -> None:
@@ -22,3 +26,35 @@ def test_reply_edges_hand_built(hand_dataset: Dataset, duckdb_engine: Engine) ->
     assert first["post_id"] == "a1" and first["parent_id"] == "r1" and first["thread_id"] == "p1"
     assert first["created_at"] == dt.datetime(2024, 5, 1, 3, tzinfo=dt.UTC)  # a1: 3 h after the start
     assert tuple(edges.column_names) == EDGE_COLUMNS
+
+
+def test_one_platform_joins_on_ids_alone_with_the_same_edges(hand_dataset: Dataset, duckdb_engine: Engine) -> None:
+    assert hand_dataset.one_platform  # every post is on "forum"
+    posts = duckdb_engine.posts(hand_dataset)
+    keyed = duckdb_engine.execute(reply_edges(posts).order_by("post_id"))
+    by_ids = duckdb_engine.execute(reply_edges(posts, one_platform=True).order_by("post_id"))
+    assert by_ids.equals(keyed) and by_ids.num_rows == 8
+
+
+def test_two_platforms_keep_the_platform_in_every_join(tmp_path: Path, duckdb_engine: Engine) -> None:
+    # the hand thread twice, on two platforms with the same post ids and other authors ("[deleted]" stays)
+    rows = list(csv.reader(write_hand_csv(tmp_path / "hand.csv").open(encoding="utf-8")))
+    header, body = rows[0], rows[1:]
+    at = {name: i for i, name in enumerate(header)}
+    mirror = []
+    for r in body:
+        author = r[at["author_id"]]
+        r = [*r[:at["author_id"]], author if author.startswith("[") else "m" + author, *r[at["author_id"] + 1:]]
+        mirror.append([*r[:at["platform"]], "mirror", *r[at["platform"] + 1:]])
+    with open(tmp_path / "both.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *body, *mirror])
+    ds = ingest([tmp_path / "both.csv"], tmp_path / "ds")
+    assert ds.info()["platforms"] == {"forum": 11, "mirror": 11} and not ds.one_platform
+    ctx = AuditContext.build(ds, duckdb_engine)
+    edges = duckdb_engine.execute(ctx.edges).to_pylist()
+    assert len(edges) == 16  # the hand thread's 8 replies on each platform, none across them
+    assert all((e["platform"] == "mirror") == e["replier"].startswith("m") == e["target"].startswith("m")
+               for e in edges)
+    # matching on ids alone would pair replies with the other platform's parents: the flag matters
+    crossed = duckdb_engine.execute(reply_edges(duckdb_engine.posts(ds), one_platform=True))
+    assert crossed.num_rows == 32

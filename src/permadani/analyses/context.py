@@ -84,7 +84,8 @@ class AuditContext:
     ``activity``: ``structure.account_periods_expr`` (a row per account and period: posts, first post, score
     sum); ``active``: ``status.active_authors(posts)`` (a row per account, regrouped from ``activity``);
     ``scores``: ``platform, author_id, status``; ``tiers``: ``platform, author_id, status, percentile, tier``;
-    ``measure``: the status measure used.
+    ``measure``: the status measure used; ``one_platform``: every post has the same platform
+    (``Dataset.one_platform``), so the big joins match on ids alone (``replies.join_on``).
     """
 
     dataset: Dataset
@@ -99,6 +100,7 @@ class AuditContext:
     scores: ir.Table
     tiers: ir.Table
     measure: str
+    one_platform: bool = False
     shared: dict[str, Any] = field(default_factory=dict)
     cleanups: list[Callable[[], Any]] = field(default_factory=list)
     scratch_tables: list[ir.Table] = field(default_factory=list)
@@ -111,7 +113,7 @@ class AuditContext:
         measure = params.status or default_measure(sorted(ds.manifest.get("platforms", {})) or ["generic"])
         posts = engine.posts(ds)
         accounts = engine.accounts(ds)
-        edges = engine.materialize(reply_edges(posts))
+        edges = engine.materialize(reply_edges(posts, ds.one_platform))
         activity = engine.materialize(account_periods_expr(posts, params.period))
         active = engine.materialize(active_from_periods(activity))
         since_s = engine.execute(active.aggregate(s=seconds(active.first_at.min()))).column("s")[0].as_py()
@@ -121,7 +123,7 @@ class AuditContext:
         tiers = engine.materialize(assign_tiers(scores, params.upper, params.middle))
         return cls(dataset=ds, engine=engine, params=params, posts=posts, accounts=accounts, edges=edges,
                    established=established, activity=activity, active=active, scores=scores, tiers=tiers,
-                   measure=measure)
+                   measure=measure, one_platform=ds.one_platform)
 
     def execute(self, expr: ir.Table) -> pa.Table:
         """Run ``expr`` on the context's engine (Arrow out)."""

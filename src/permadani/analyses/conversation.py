@@ -50,12 +50,14 @@ def _thread(posts: ibis.Table) -> ibis.Value:
     return posts.thread_id.fill_null(posts.post_id)
 
 
-def back_and_forth(edges: ibis.Table) -> ibis.Table:
-    """Chains A→B→A: ``platform, community, thread_id, a, b`` (distinct), a = the account answered twice over."""
+def back_and_forth(edges: ibis.Table, one_platform: bool = False) -> ibis.Table:
+    """Chains A→B→A: ``platform, community, thread_id, a, b`` (distinct), a = the account answered twice over.
+    ``one_platform``: see ``replies.join_on``."""
     e = edges.filter(~edges.is_self)
     first = e.select("platform", "community", "thread_id", "post_id", a=e.target, b=e.replier)
     second = e.select(s_platform=e.platform, s_parent=e.parent_id, s_replier=e.replier)
-    j = join_on(first, second, [("platform", "s_platform"), ("post_id", "s_parent"), ("a", "s_replier")])
+    j = join_on(first, second, [("platform", "s_platform"), ("post_id", "s_parent"), ("a", "s_replier")],
+                one_platform=one_platform)
     return j.select("platform", "community", "thread_id", "a", "b").distinct()
 
 
@@ -312,13 +314,14 @@ def summarise(communities: pa.Table, accounts: pa.Table, threads: pa.Table, cycl
 
 
 def compute(posts: ibis.Table, edges: ibis.Table, execute: Any, accounts: ibis.Table | None = None,
-            min_posts: int = MIN_POSTS, broadcast_share: float = BROADCAST_SHARE, materialize: Any = None
-            ) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+            min_posts: int = MIN_POSTS, broadcast_share: float = BROADCAST_SHARE, materialize: Any = None,
+            one_platform: bool = False) -> tuple[dict[str, pa.Table], dict[str, Any]]:
     """Tables ``conversation_communities``, ``conversation_accounts``, ``conversation_depth`` and the summary.
 
-    ``materialize`` (e.g. ``Engine.materialize``) computes the intermediate tables both statistics share once.
+    ``materialize`` (e.g. ``Engine.materialize``) computes the intermediate tables both statistics share once;
+    ``one_platform``: see ``replies.join_on``.
     """
-    bf, directed = back_and_forth(edges), directed_pairs(edges)
+    bf, directed = back_and_forth(edges, one_platform), directed_pairs(edges)
     if materialize is not None:
         bf, directed = materialize(bf), materialize(directed)
     comm = execute(community_stats(posts, edges, bf, directed))
@@ -338,5 +341,6 @@ def run(ctx: AuditContext) -> Any:
     p = ctx.params
     tables, summary = compute(ctx.posts, ctx.edges, ctx.execute, ctx.accounts,
                               int(getattr(p, "broadcaster_min_posts", MIN_POSTS)),
-                              float(getattr(p, "broadcaster_share", BROADCAST_SHARE)), ctx.scratch)
+                              float(getattr(p, "broadcaster_share", BROADCAST_SHARE)), ctx.scratch,
+                              ctx.one_platform)
     return SectionResult(tables=tables, summary=summary)

@@ -43,19 +43,20 @@ CELLS = tuple((a, b) for a in FROM for b in TO)
 GAPS = (("upper_vs_lower", "upper", "lower", "upper"), ("upper_vs_newcomer", "upper", "newcomer", "upper"))
 
 
-def reply_outcomes(edges: ir.Table, tiers: ir.Table, established: ir.Table, window_days: float = 7) -> ir.Table:
+def reply_outcomes(edges: ir.Table, tiers: ir.Table, established: ir.Table, window_days: float = 7,
+                   one_platform: bool = False) -> ir.Table:
     """One row per non-self reply: ``platform, community, thread_id, post_id, parent_id, replier, target,
     created_at, replier_tier, target_tier, is_newcomer, latency_s`` (null when never answered) and ``answered``.
 
     ``established``: ``platform, post_id`` of the posts that are not newcomer posts (``tiers.established_posts``);
-    a reply is a newcomer post when it is not among them.
+    a reply is a newcomer post when it is not among them. ``one_platform``: see ``replies.join_on``.
     """
     conv = edges.filter(~edges.is_self)
     answers = conv.group_by(["platform", "parent_id", "replier"]).aggregate(first_at=conv.created_at.min())
     answers = answers.select(a_platform=answers.platform, a_parent=answers.parent_id, a_author=answers.replier,
                              first_at=answers.first_at)
     j = join_on(conv, answers, [("platform", "a_platform"), ("post_id", "a_parent"), ("target", "a_author")],
-                how="left")
+                how="left", one_platform=one_platform)
     latency = seconds(j.first_at) - seconds(j.created_at)
     base = j.select("platform", "community", "thread_id", "post_id", "parent_id", "replier", "target",
                     "created_at", latency_s=latency)
@@ -63,9 +64,10 @@ def reply_outcomes(edges: ir.Table, tiers: ir.Table, established: ir.Table, wind
     tt = tiers.select(t_platform=tiers.platform, t_author=tiers.author_id, target_tier=tiers.tier)
     nc = established.select(n_platform=established.platform, n_post=established.post_id,
                             is_established=ibis.literal(True))
-    out = join_on(base, rt, [("platform", "r_platform"), ("replier", "r_author")])
-    out = join_on(out, tt, [("platform", "t_platform"), ("target", "t_author")])
-    out = join_on(out, nc, [("platform", "n_platform"), ("post_id", "n_post")], how="left")
+    out = join_on(base, rt, [("platform", "r_platform"), ("replier", "r_author")], one_platform=one_platform)
+    out = join_on(out, tt, [("platform", "t_platform"), ("target", "t_author")], one_platform=one_platform)
+    out = join_on(out, nc, [("platform", "n_platform"), ("post_id", "n_post")], how="left",
+                  one_platform=one_platform)
     window_s = round(float(window_days) * 86400)
     return out.select(
         "platform", "community", "thread_id", "post_id", "parent_id", "replier", "target", "created_at",
@@ -83,7 +85,7 @@ def outcomes(ctx: AuditContext) -> ir.Table:
     """``reply_outcomes`` (``SHARED_OUTCOMES`` columns) for the context, materialised once in the engine and
     shared between sections."""
     if "reply_outcomes" not in ctx.shared:
-        full = reply_outcomes(ctx.edges, ctx.tiers, ctx.established, ctx.params.window_days)
+        full = reply_outcomes(ctx.edges, ctx.tiers, ctx.established, ctx.params.window_days, ctx.one_platform)
         ctx.shared["reply_outcomes"] = ctx.engine.materialize(full.select(*SHARED_OUTCOMES))
     return ctx.shared["reply_outcomes"]
 
