@@ -22,7 +22,7 @@ def reply_edges(posts: ir.Table, one_platform: bool = False) -> ir.Table:
     scale (the parent's time, unused by every section, was dropped for that reason).
 
     ``one_platform``: every post has the same platform (``Dataset.one_platform``), so the join matches on the ids
-    alone (at 100M comments 16 % faster than on ``(platform, id)``, with the same rows).
+    alone, with the same rows (at 5M comments ~10 % less CPU than on ``(platform, id)``).
     """
     r = posts.filter(posts.parent_id.notnull() & posts.author_id.notnull()).select(
         "platform", "community", "thread_id", "post_id", "parent_id", "created_at", replier=posts.author_id)
