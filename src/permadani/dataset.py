@@ -82,9 +82,10 @@ class Dataset:
         """True when every post has the same (non-null) platform, by the manifest's counts: joins on
         ``(platform, key)`` may then use ``key`` alone."""
         platforms = self.manifest.get("platforms") or {}
-        posts = (self.manifest.get("counts") or {}).get("posts")
-        return len(platforms) == 1 and next(iter(platforms)) not in (None, "null", "") \
-            and next(iter(platforms.values())) == posts
+        if len(platforms) != 1:
+            return False
+        ((name, count),) = platforms.items()
+        return name not in ("null", "") and count == (self.manifest.get("counts") or {}).get("posts")
 
     def info(self) -> dict[str, Any]:
         """Summary for ``permadani info``: counts, platforms, time span, and accounting per source."""

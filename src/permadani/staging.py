@@ -36,7 +36,7 @@ GROUP_BYTES = 48 * 2**20
 #: Row groups handed to the writer thread and not yet written, at most (reading waits beyond that).
 GROUPS_IN_FLIGHT = 2
 _DICTIONARY_COLUMNS = ["platform", "community", "kind", "lang", "source_file"]
-#: Progress steps after reading: last parts written, duplicates dropped, accounts merged, rejects + manifest.
+#: Progress steps after reading: last row group written, duplicates dropped, accounts merged, rejects + manifest.
 FINAL_STEPS = ("parts", "duplicates", "accounts", "manifest")
 #: The key file of a part: what de-duplication reads instead of the posts.
 _KEYS = pa.schema([("platform", pa.string()), ("post_id", pa.string()), ("_order", pa.int64()),
