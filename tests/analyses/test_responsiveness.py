@@ -8,7 +8,9 @@ import pytest
 
 from permadani import Dataset, audit
 from permadani.analyses.bootstrap import cluster_bootstrap
-from permadani.analyses.responsiveness import nearest_rank
+from permadani.analyses.context import AuditContext, AuditParams
+from permadani.analyses.responsiveness import SHARED_OUTCOMES, nearest_rank, reply_outcomes
+from permadani.engine import Engine
 
 HAND = {"status": "attention", "upper": 0.25, "middle": 0.25, "newcomer_days": 0, "newcomer_posts": 1,
         "n_boot": 50}
@@ -45,6 +47,21 @@ def test_window_controls_answered(hand_dataset: Dataset) -> None:
     s = audit(hand_dataset, **{**HAND, "window_days": 9}).summary
     assert _cell(s, "lower", "upper")["answered"] == 1  # a2 now answers r2 (8 days) in time
     assert s["sections"]["responsiveness"]["latency_hours"]["p90"] == pytest.approx(8 * 24)
+
+
+def test_reply_outcomes_read_the_edge_table_without_a_materialised_copy(hand_dataset: Dataset,
+                                                                        duckdb_engine: Engine) -> None:
+    # a relation read twice in one query is materialised by DuckDB first: at 100M comments a copy of ~50M
+    # replies (bench/README.md round 10); the outcomes must read the edge table itself, and still be right
+    ctx = AuditContext.build(hand_dataset, duckdb_engine, AuditParams(**HAND))
+    out = reply_outcomes(ctx.edges, ctx.tiers, ctx.established, ctx.params.window_days, ctx.one_platform)
+    plan = duckdb_engine.backend.con.execute(
+        "EXPLAIN " + duckdb_engine.backend.compile(out.select(*SHARED_OUTCOMES))).fetchall()[0][1]
+    assert "CTE" not in plan
+    rows = out.select("post_id", "answered", "latency_s").execute()
+    answered = dict(zip(rows["post_id"], rows["answered"], strict=True))
+    assert sorted(p for p, a in answered.items() if a) == ["a1", "a2", "r1"]
+    assert len(answered) == 7  # the non-self replies; the self-reply is not among them
 
 
 def test_nearest_rank() -> None:

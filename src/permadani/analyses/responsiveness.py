@@ -52,7 +52,10 @@ def reply_outcomes(edges: ir.Table, tiers: ir.Table, established: ir.Table, wind
     a reply is a newcomer post when it is not among them. ``one_platform``: see ``replies.join_on``.
     """
     conv = edges.filter(~edges.is_self)
-    answers = conv.group_by(["platform", "parent_id", "replier"]).aggregate(first_at=conv.created_at.min())
+    # An answer to r is written by r's target, who is not r's author: never a self-reply, so the answers are
+    # read from all edges. Read from ``conv``, which the query also reads, DuckDB would materialise it first (a
+    # copy of ~50M replies at 100M comments: 6 GB more spill and a third more CPU, bench/README.md round 10).
+    answers = edges.group_by(["platform", "parent_id", "replier"]).aggregate(first_at=edges.created_at.min())
     answers = answers.select(a_platform=answers.platform, a_parent=answers.parent_id, a_author=answers.replier,
                              first_at=answers.first_at)
     j = join_on(conv, answers, [("platform", "a_platform"), ("post_id", "a_parent"), ("target", "a_author")],
