@@ -78,14 +78,21 @@ class Dataset:
         return dict(self.manifest.get("parameters") or {})
 
     @property
-    def one_platform(self) -> bool:
-        """True when every post has the same (non-null) platform, by the manifest's counts: joins on
-        ``(platform, key)`` may then use ``key`` alone."""
+    def platform(self) -> str | None:
+        """The platform of every post when they all have the same (non-null) one, by the manifest's counts;
+        else None."""
         platforms = self.manifest.get("platforms") or {}
         if len(platforms) != 1:
-            return False
+            return None
         ((name, count),) = platforms.items()
-        return name not in ("null", "") and count == (self.manifest.get("counts") or {}).get("posts")
+        whole = name not in ("null", "") and count == (self.manifest.get("counts") or {}).get("posts")
+        return str(name) if whole else None
+
+    @property
+    def one_platform(self) -> bool:
+        """True when every post has the same (non-null) platform (``platform``): joins on ``(platform, key)`` may
+        then use ``key`` alone."""
+        return self.platform is not None
 
     def info(self) -> dict[str, Any]:
         """Summary for ``permadani info``: counts, platforms, time span, and accounting per source."""

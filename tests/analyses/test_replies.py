@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from permadani import Dataset, ingest
-from permadani.analyses.context import AuditContext
+from permadani.analyses.context import AuditContext, keep_lean
 from permadani.analyses.replies import EDGE_COLUMNS, reply_edges
 from permadani.engine import Engine
 from tests.analyses.conftest import write_hand_csv
@@ -34,6 +34,28 @@ def test_one_platform_joins_on_ids_alone_with_the_same_edges(hand_dataset: Datas
     keyed = duckdb_engine.execute(reply_edges(posts).order_by("post_id"))
     by_ids = duckdb_engine.execute(reply_edges(posts, one_platform=True).order_by("post_id"))
     assert by_ids.equals(keyed) and by_ids.num_rows == 8
+
+
+def test_one_platform_tables_are_stored_without_the_platform(hand_dataset: Dataset, duckdb_engine: Engine) -> None:
+    assert hand_dataset.platform == "forum"
+    expr = reply_edges(duckdb_engine.posts(hand_dataset), one_platform=True)
+    full = duckdb_engine.execute(expr.order_by("post_id"))
+
+    def stored() -> dict[str, set[str]]:  # the engine's temporary tables and their columns
+        rows = duckdb_engine.backend.con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'temp'").fetchall()
+        return {t: {c for u, c in rows if u == t} for t, _ in rows}
+
+    before = stored()
+    lean = keep_lean(duckdb_engine, expr, hand_dataset.platform)
+    (new,) = set(stored()) - set(before)
+    assert stored()[new] == set(expr.columns) - {"platform"}
+    assert tuple(lean.columns) == tuple(expr.columns)
+    back = duckdb_engine.execute(lean.order_by("post_id"))
+    assert back.schema.equals(full.schema) and back.equals(full) and back.num_rows == 8
+    # without a single platform the column is stored as it is
+    kept = keep_lean(duckdb_engine, expr, None)
+    assert duckdb_engine.execute(kept.order_by("post_id")).equals(full)
 
 
 def test_two_platforms_keep_the_platform_in_every_join(tmp_path: Path, duckdb_engine: Engine) -> None:

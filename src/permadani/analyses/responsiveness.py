@@ -89,7 +89,7 @@ def outcomes(ctx: AuditContext) -> ir.Table:
     shared between sections."""
     if "reply_outcomes" not in ctx.shared:
         full = reply_outcomes(ctx.edges, ctx.tiers, ctx.established, ctx.params.window_days, ctx.one_platform)
-        ctx.shared["reply_outcomes"] = ctx.engine.materialize(full.select(*SHARED_OUTCOMES))
+        ctx.shared["reply_outcomes"] = ctx.keep(full.select(*SHARED_OUTCOMES))
     return ctx.shared["reply_outcomes"]
 
 
