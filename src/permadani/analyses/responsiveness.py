@@ -54,7 +54,7 @@ def reply_outcomes(edges: ir.Table, tiers: ir.Table, established: ir.Table, wind
     conv = edges.filter(~edges.is_self)
     # An answer to r is written by r's target, who is not r's author: never a self-reply, so the answers are
     # read from all edges. Read from ``conv``, which the query also reads, DuckDB would materialise it first (a
-    # copy of ~50M replies at 100M comments: 6 GB more spill and a third more CPU, bench/README.md round 10).
+    # copy of ~50M replies at 100M comments: 6 GB more spill and ~45 % more CPU, bench/README.md round 10).
     answers = edges.group_by(["platform", "parent_id", "replier"]).aggregate(first_at=edges.created_at.min())
     answers = answers.select(a_platform=answers.platform, a_parent=answers.parent_id, a_author=answers.replier,
                              first_at=answers.first_at)
