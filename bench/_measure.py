@@ -3,8 +3,8 @@
 Peak RSS is the larger of two readings. (1) The maximum over samples (every ``interval`` seconds, psutil) of the
 summed RSS of the process and all its descendants (a Spark JVM; DuckDB's threads live in the process). (2) The
 largest per-process high-water mark the kernel keeps (``VmHWM`` in ``/proc/PID/status``, read at every sample):
-it catches spikes shorter than the interval, which sampling alone can miss (a 100M audit: sampled 4.7 GB, its
-high-water mark 6.2 GB in another run of the same code).
+it catches spikes shorter than the interval, which sampling alone can miss (``tests/test_bench_measure.py`` plants
+one).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from _measure import run
 
-#: Touches 400 MiB, frees it, then idles: a spike of a few milliseconds between samples taken every 2 s.
+#: Touches 400 MiB, frees it, then idles: a spike of a fraction of a second between samples taken every 2 s.
 SPIKE = """
 import time
 time.sleep(0.3)
