@@ -112,7 +112,6 @@ class AuditContext:
     scores: ir.Table
     tiers: ir.Table
     measure: str
-    one_platform: bool = False
     shared: dict[str, Any] = field(default_factory=dict)
     cleanups: list[Callable[[], Any]] = field(default_factory=list)
     scratch_tables: list[ir.Table] = field(default_factory=list)
@@ -135,7 +134,12 @@ class AuditContext:
         tiers = engine.materialize(assign_tiers(scores, params.upper, params.middle))
         return cls(dataset=ds, engine=engine, params=params, posts=posts, accounts=accounts, edges=edges,
                    established=established, activity=activity, active=active, scores=scores, tiers=tiers,
-                   measure=measure, one_platform=ds.one_platform)
+                   measure=measure)
+
+    @property
+    def one_platform(self) -> bool:
+        """Every post has the same platform (``Dataset.one_platform``)."""
+        return self.dataset.one_platform
 
     def keep(self, expr: ir.Table) -> ir.Table:
         """``expr`` materialised for the whole audit (``keep_lean``: without a constant platform column)."""
