@@ -88,6 +88,14 @@ EDGES = [
     b'"crosspost_parent": "t3_abc"}',
     b'{"id": "tc3", "created_utc": 1136074029, "body": "x", "subreddit": "t", "a": [1,' + b" " * 100 + b"]}",
     b'{"id": "ok2", "created_utc": 1136074029, "body": "list: a, b ] and { c, }", "subreddit": "t"}',
+    b'{"id": "ws1", "created_utc": 1136074029, "body": "\\n 12", "author": " [1]", "subreddit": "\\t{}"}',
+    b'{"id": "nf1", "created_utc": 1136074029, "body": "NaN", "author": "inf", "subreddit": "-Infinity"}',
+    b'{"id": "nf2", "created_utc": 1136074029, "body": Infinity, "subreddit": "t"}',
+    b'{"id": "nf3", "created_utc": 1136074029, "body": "b", "author": -Infinity, "subreddit": "t"}',
+    b'{"id": "nf4", "created_utc": 1136074029, "body": "b", "author": inf, "subreddit": "t"}',
+    b'{"id": "nf5", "created_utc": 1136074029, "body": "b", "parent_id": false, "link_id": true, "subreddit": "t"}',
+    b'{"id": "nf6", "created_utc": 1136074029, "body": "b", "link_id": "true", "parent_id": "false ", '
+    b'"subreddit": "t"}',
 ]
 
 
@@ -128,11 +136,17 @@ def test_vectorised_equals_per_line_on_edge_cases(tmp_path: Path, chunk_size: in
     assert reasons["line 2"] == reasons["line 4"] == "malformed-json"  # trailing commas, as Python's json says
     assert reasons["line 64"] == "invalid-utf8" and reasons["line 68"] == "invalid-utf8"
     assert reasons["line 20"] == "bad-value" and reasons["line 30"] == "bad-timestamp"
-    assert reasons[f"line {len(EDGES) * 2 - 2}"] == "malformed-json" and "ok2" in kept
+    tc3 = next(i for i, edge in enumerate(EDGES) if b'"tc3"' in edge)
+    assert reasons[f"line {tc3 * 2 + 2}"] == "malformed-json" and "ok2" in kept
     assert kept["pad"]["text"] == "padded with spaces"  # legal JSON, read by the per-line path
     assert "dup3" not in kept and "dup4" not in kept and kept["-42"]["text"] == "negative int id"
     assert (kept["sc7"]["score"], kept["sc8"]["score"], kept["sc9"]["score"]) == (100, 0, 9007199254740992)
     assert "sc10" not in kept and "sc11" not in kept
+    # strings that read as JSON only after their leading blanks, or that spell a non-finite number, stay strings
+    assert (kept["ws1"]["text"], kept["ws1"]["author_id"], kept["ws1"]["community"]) == ("\n 12", " [1]", "\t{}")
+    assert (kept["nf1"]["text"], kept["nf1"]["author_id"], kept["nf1"]["community"]) == ("NaN", "inf", "-Infinity")
+    assert kept["nf6"]["thread_id"] == "true" and kept["nf6"]["parent_id"] == "false "
+    assert not {"nf2", "nf3", "nf4", "nf5"} & kept.keys()  # non-strings in string fields (inf: not JSON)
     assert fast[0] == len(EDGES) * 2 - 1  # the blank line is not a record
 
 

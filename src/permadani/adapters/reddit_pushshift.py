@@ -108,6 +108,16 @@ class PushshiftOptions:
 #: DuckDB reads every field as text: strings unescaped, other JSON values as their JSON text, null/absent as NULL.
 _SPEC = json.dumps({f.name: "VARCHAR" for f in RAW})
 _NUMBER_TEXT = r"-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?"  # an ASCII subset of what ``epoch_seconds`` accepts
+#: First characters of DuckDB's text for a JSON value that is not a string: ``-`` and digits (numbers, ``-inf``),
+#: ``{`` and ``[``, ``i I n N`` (``inf``, ``nan``: DuckDB reads them in any case). ``true``/``false`` are matched
+#: whole, so that the ``t3_…`` ids need no JSON check.
+_NOT_STRING_STARTS = ", ".join(str(ord(c)) for c in "-0123456789{[iInN")
+#: True when a field's text may be a non-string JSON value (then the line goes to the per-line path): the text is
+#: ``true``/``false``, or starts as a non-string does and is valid JSON. A string whose text is valid JSON only
+#: with its leading blanks (``" 12"``) or quotes passes: DuckDB never writes a non-string that way. A ``CASE``, so
+#: that ``json_valid`` (a parse and a copy of the value) runs only for texts that start like a non-string.
+_MAYBE_NOT_STRING = ("CASE WHEN {field} IN ('true', 'false') THEN true "
+                     f"WHEN ord({{field}}) IN ({_NOT_STRING_STARTS}) THEN json_valid({{field}}) ELSE false END")
 
 
 def _clean_sql(guarded: bool = False, relaxed: bool = False) -> str:
@@ -120,16 +130,18 @@ def _clean_sql(guarded: bool = False, relaxed: bool = False) -> str:
 
     Text alone cannot tell ``"5"`` from ``5``; it does not need to for the numbers (a number and its digits as
     a string give the same value on the per-line path too, so only plain digit text passes). A string field
-    passes when its text is not itself valid JSON. The rest is left to the per-line path, unless ``relaxed``:
-    then those fields are looked up again by their JSON type (a second parse of that line, still several times
-    cheaper than the per-line path), and a string that reads as JSON (an author called ``"1234"``), an integer
-    ``id`` (kept as its digits) and a whole-number ``score`` written as a float (``3.0``, below 2⁵³) pass too.
+    passes when its text cannot be DuckDB's text of a non-string value (``_MAYBE_NOT_STRING``). The rest is left
+    to the per-line path, unless ``relaxed``: then those fields are looked up again by their JSON type (a second
+    parse of that line, still several times cheaper than the per-line path), and a string that reads as JSON (an
+    author called ``"1234"``), an integer ``id`` (kept as its digits) and a whole-number ``score`` written as a
+    float (``3.0``, below 2⁵³) pass too.
     """
     def json_type(name: str) -> str:  # only for lines DuckDB could parse (a guarded query nulls the others)
         return f"CASE WHEN x IS NOT NULL THEN json_type(line, '$.{name}') END"
 
-    def string(name: str, also: str = "'VARCHAR'") -> str:  # JSON text of a non-string never starts with '"'
-        plain = f"NOT coalesce(json_valid(x.{name}) AND NOT starts_with(x.{name}, '\"'), false)"
+    def string(name: str, also: str = "'VARCHAR'") -> str:
+        field = f"x.{name}"
+        plain = f"NOT coalesce({_MAYBE_NOT_STRING.format(field=field)}, false)"
         return f"CASE WHEN {plain} THEN true ELSE {json_type(name)} IN ({also}) END" if relaxed else plain
 
     int_score = "regexp_full_match(x.score, '-?[0-9]+')"
