@@ -4,7 +4,7 @@ A zstd decoder must be able to copy from anywhere in the last ``window`` bytes i
 keeps that window in its own buffer: 2 GiB of RAM for the Reddit dumps once 2 GiB have been decompressed.
 
 Here libzstd (through ctypes, in ``ZSTD_d_stableOutBuffer`` mode) writes straight into one huge virtual buffer
-whose pages come from a scratch file of ``R = 2^⌈log₂ window⌉ + MARGIN`` bytes mapped again and again: lap k of
+whose pages come from a scratch file of ``R = 2^⌈log₂ window⌉ + margin`` bytes mapped again and again: lap k of
 the buffer, bytes [k·R, (k+1)·R), is the same file. The decoder sees contiguous output and reads back at most
 ``window`` < R bytes, which are still the right ones; writing byte x overwrites x − R, long handed out. After
 every block, the pages behind what was handed out are unmapped (``MADV_DONTNEED``): they stay in the kernel's
@@ -38,8 +38,12 @@ from ._io import DAMAGED_HINT
 
 #: Windows from this size up are kept on disk by default (smaller ones cost little memory).
 DISK_WINDOW_MIN = 256 * 2**20
-#: Ring bytes beyond the window: room for the output not yet handed out.
-MARGIN = 256 * 2**20
+#: Ring bytes beyond the window (at least; four blocks when blocks are larger): slack for what the decoder writes
+#: ahead of its position and for the very long lines handed out in pieces (half of it). Output not yet handed out
+#: may use the whole ring; more is an error, never a silent overwrite. Every byte of the ring is fresh page cache
+#: on the first lap, and on this project's virtual machines a page touched for the first time costs ~9 µs of
+#: system time, so the margin is kept small (it was 256 MiB: bench/README.md, round 11).
+MARGIN = 64 * 2**20
 #: Virtual size of the output buffer (the largest decompressed size this reader supports): 16 TiB.
 VIRTUAL = 2**44
 #: At most this many laps (memory mappings) of the ring.
@@ -108,11 +112,17 @@ def window_log(window: int) -> int:
     return max(12, math.ceil(math.log2(max(window, 1))))
 
 
-def ring_bytes(window: int) -> int:
-    """Size of the scratch file for a frame window of ``window`` bytes: window + ``MARGIN``, and at least
-    ``VIRTUAL / MAX_LAPS`` (the kernel allows a process some 65k mappings; one per lap)."""
+def margin_bytes(block: int | None = None) -> int:
+    """Ring bytes beyond the window for blocks of ``block`` bytes (default ``BLOCK``): ``MARGIN``, or four blocks
+    (in whole pages, so that every lap of the ring starts on a page)."""
+    return max(MARGIN, -(-4 * (block or BLOCK) // mmap.PAGESIZE) * mmap.PAGESIZE)
+
+
+def ring_bytes(window: int, block: int | None = None) -> int:
+    """Size of the scratch file for a frame window of ``window`` bytes: window + ``margin_bytes(block)``, and at
+    least ``VIRTUAL / MAX_LAPS`` (the kernel allows a process some 65k mappings; one per lap)."""
     fewest = -(-VIRTUAL // MAX_LAPS // mmap.PAGESIZE) * mmap.PAGESIZE
-    return max((1 << window_log(window)) + MARGIN, fewest)
+    return max((1 << window_log(window)) + margin_bytes(block), fewest)
 
 
 def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None, block: int | None = None
@@ -121,7 +131,8 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
 
     Each block is the output up to its last newline within ``block`` bytes (default ``BLOCK``), copied once out
     of the ring, so it can serve as a chunk of whole lines as it is. A line longer than that makes a longer
-    block; one longer than half of ``MARGIN`` is handed out in pieces. The last block is the rest.
+    block; one longer than half of the margin (``margin_bytes``) is handed out in pieces. The last block is the
+    rest.
 
     AdapterError (naming ``path`` and the compressed byte offset) on a damaged or truncated stream, when the
     scratch file does not fit on disk, or when a later frame needs a larger window than the first.
@@ -131,7 +142,8 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
         raise AdapterError("keeping the zstd window on disk needs Linux and libzstd >= 1.4.5", path=path,
                            hint="Use --option zstd_window=memory")
     zstd, libc = libs
-    ring = ring_bytes(window)
+    block = block or BLOCK
+    ring = ring_bytes(window, block)
     laps = VIRTUAL // ring
     folder = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
     fd, name = tempfile.mkstemp(prefix="permadani-zstd-window-", dir=folder)
@@ -159,7 +171,7 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
         # a later frame with a larger window than the ring holds is refused by the decoder, never mis-decoded
         for param, value in ((_WINDOW_LOG_MAX, window_log(window)), (_STABLE_OUT_BUFFER, 1)):
             _check(zstd, zstd.ZSTD_DCtx_setParameter(dctx, param, value), path, 0)
-        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring, block or BLOCK)
+        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring, block)
     finally:
         if dctx is not None:
             zstd.ZSTD_freeDCtx(dctx)
@@ -191,7 +203,7 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
                                    location=f"byte {seen}", hint="Use --option zstd_window=memory")
             while out.pos - handed >= block:
-                cut, known = _cut(libc, base, handed, known, out.pos, block)
+                cut, known = _cut(libc, base, handed, known, out.pos, block, margin_bytes(block))
                 if not cut:
                     break
                 yield ctypes.string_at(base + handed, cut - handed)
@@ -211,9 +223,9 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
         yield ctypes.string_at(base + handed, out.pos - handed)
 
 
-def _cut(libc: Any, base: int, handed: int, known: int, end: int, block: int) -> tuple[int, int]:
+def _cut(libc: Any, base: int, handed: int, known: int, end: int, block: int, margin: int) -> tuple[int, int]:
     """``(where the next block ends, known)``: after the last newline of the ``block`` bytes from ``handed``,
-    else after the first newline beyond them (a long line), else at half the margin without one (a very long
+    else after the first newline beyond them (a long line), else at half the ``margin`` without one (a very long
     line, handed out in pieces), else 0: decode more first. ``known``: up to there, no newline follows
     ``handed`` (so a line still being decoded is not searched again from its start)."""
     if known <= handed:
@@ -224,7 +236,7 @@ def _cut(libc: Any, base: int, handed: int, known: int, end: int, block: int) ->
     beyond = libc.memchr(base + known, 10, end - known)
     if beyond:
         return int(beyond) - base + 1, 0
-    return (end, 0) if end - handed >= MARGIN // 2 else (0, end)
+    return (end, 0) if end - handed >= margin // 2 else (0, end)
 
 
 def _check(zstd: Any, result: int, path: Path, seen: int) -> None:
