@@ -91,6 +91,16 @@ def test_depth_by_pointer_jumping_long_chains_and_cycles() -> None:
     assert {r["thread"]: r["depth"] for r in threads.to_pylist()} == {"x0": n - 1, "z": 1}
 
 
+def test_parent_rows_match_platform_and_id_and_take_the_first_of_repeated_keys() -> None:
+    links = pa.table({"platform": ["a", "b", "a", "b", "a", "a", "a"],
+                      "post_id": ["1", "1", "2", "2", "3", "3", "4"],
+                      "parent_id": [None, None, "1", "1", "2", "missing", "3"]})
+    # a/2 -> a/1 (row 0), b/2 -> b/1 (row 1), a/3 -> a/2 (row 2), a/3' has no parent in the data, a/4 -> a/3 at
+    # rows 4 and 5: the first (as Arrow's index_in gave)
+    assert conv.parent_rows(links).tolist() == [-1, -1, 0, 1, 2, -1, 4]
+    assert conv.parent_rows(links.slice(0, 0)).tolist() == []
+
+
 def test_real_thread_structure(shared_data: Path, real_dataset: Callable[[str], Dataset], tmp_path: Path) -> None:
     """README: Stack Exchange has 1,042 questions (threads) and only question → answer → comment nesting; Disqus
     has 569 threads and 2,693 posts whose reply links reach depth ≤ 5 below the thread's root post."""
