@@ -22,6 +22,7 @@ post's own id when missing). Per account (platform, author_id) and per community
 
 from __future__ import annotations
 
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -161,15 +162,16 @@ def parent_rows(links: pa.Table) -> np.ndarray:
                      "platform": links.column("platform").combine_chunks().cast(pa.string()),
                      "post_id": links.column("post_id").combine_chunks().cast(pa.string()),
                      "parent_id": links.column("parent_id").combine_chunks().cast(pa.string())})
-    con = duckdb.connect(config={"memory_limit": PARENT_JOIN_MEMORY})
-    try:
-        con.register("rows", rows)
-        found = con.sql("""
-            SELECT c.rn AS child, min(p.rn) AS parent
-            FROM rows c JOIN rows p ON c.platform = p.platform AND c.parent_id = p.post_id
-            GROUP BY c.rn""").fetchnumpy()
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="permadani-depths-") as spill:  # not DuckDB's default ./.tmp
+        con = duckdb.connect(config={"memory_limit": PARENT_JOIN_MEMORY, "temp_directory": spill})
+        try:
+            con.register("rows", rows)
+            found = con.sql("""
+                SELECT c.rn AS child, min(p.rn) AS parent
+                FROM rows c JOIN rows p ON c.platform = p.platform AND c.parent_id = p.post_id
+                GROUP BY c.rn""").fetchnumpy()
+        finally:
+            con.close()
     anc = np.full(n, -1, dtype=np.int64)
     anc[np.asarray(found["child"], dtype=np.int64)] = np.asarray(found["parent"], dtype=np.int64)
     return anc
