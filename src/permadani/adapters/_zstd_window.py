@@ -143,6 +143,7 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
                            hint="Use --option zstd_window=memory")
     zstd, libc = libs
     block = block or BLOCK
+    margin = margin_bytes(block)
     ring = ring_bytes(window, block)
     laps = VIRTUAL // ring
     folder = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
@@ -171,7 +172,7 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
         # a later frame with a larger window than the ring holds is refused by the decoder, never mis-decoded
         for param, value in ((_WINDOW_LOG_MAX, window_log(window)), (_STABLE_OUT_BUFFER, 1)):
             _check(zstd, zstd.ZSTD_DCtx_setParameter(dctx, param, value), path, 0)
-        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring, block)
+        yield from _decode(zstd, libc, dctx, raw, path, base, laps * ring, ring, block, margin)
     finally:
         if dctx is not None:
             zstd.ZSTD_freeDCtx(dctx)
@@ -181,8 +182,8 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
             os.close(fd)
 
 
-def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, size: int, ring: int, block: int
-            ) -> Iterator[bytes]:
+def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, size: int, ring: int, block: int,
+            margin: int) -> Iterator[bytes]:
     out = _Buffer(base, size, 0)
     handed = dropped = swept = seen = known = 0
     result = 0
@@ -203,7 +204,7 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
                                    location=f"byte {seen}", hint="Use --option zstd_window=memory")
             while out.pos - handed >= block:
-                cut, known = _cut(libc, base, handed, known, out.pos, block, margin_bytes(block))
+                cut, known = _cut(libc, base, handed, known, out.pos, block, margin)
                 if not cut:
                     break
                 yield ctypes.string_at(base + handed, cut - handed)

@@ -158,10 +158,8 @@ def parent_rows(links: pa.Table) -> np.ndarray:
     Arrow's ``index_in`` over joined ``platform + post_id`` strings took 2.1 s (bench/README.md, round 11).
     """
     n = links.num_rows
-    rows = pa.table({"rn": pa.array(np.arange(n, dtype=np.int64)),
-                     "platform": links.column("platform").combine_chunks().cast(pa.string()),
-                     "post_id": links.column("post_id").combine_chunks().cast(pa.string()),
-                     "parent_id": links.column("parent_id").combine_chunks().cast(pa.string())})
+    rows = pa.table({"rn": pa.array(np.arange(n, dtype=np.int64)),  # DuckDB scans the chunks as they are
+                     **{name: links.column(name).cast(pa.string()) for name in ("platform", "post_id", "parent_id")}})
     with tempfile.TemporaryDirectory(prefix="permadani-depths-") as spill:  # not DuckDB's default ./.tmp
         con = duckdb.connect(config={"memory_limit": PARENT_JOIN_MEMORY, "temp_directory": spill})
         try:
