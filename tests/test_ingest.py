@@ -167,3 +167,48 @@ def test_wrong_format_is_an_error_not_a_dataset_of_rejects(tmp_path: Path) -> No
     src.write_text(src.read_text() + '{"post_id": "1", "created_at": "2024-01-01T00:00:00Z"}\n')
     ds = ingest([src], tmp_path / "ds", format="table")  # one good record: a damaged file, not a wrong format
     assert (ds.info()["posts"], ds.info()["rejects"]) == (1, 30)
+
+
+def test_manifest_counts_distinct_pairs_with_nulls(tmp_path: Path) -> None:
+    """Threads and communities count distinct (platform, value) pairs, a null value once per platform: the
+    one-platform shortcut and the general query must agree with a direct count."""
+    src = tmp_path / "posts.csv"
+    src.write_text("post_id,thread_id,author_id,created_at,text,community,platform\n"
+                   "p1,t1,a,2024-01-01T00:00:00Z,x,c1,\n"
+                   "p2,t1,b,2024-01-02T00:00:00Z,x,,\n"
+                   "p3,,b,2024-01-03T00:00:00Z,x,,\n"
+                   "p4,t2,a,2024-01-04T00:00:00Z,x,c2,\n"
+                   "p5,,c,2024-01-05T00:00:00Z,x,c2,\n")
+    one = ingest([src], tmp_path / "one")
+    nulls = duckdb.sql(f"SELECT count(*) - count(community) FROM read_parquet('{one.posts_glob}')").fetchall()
+    assert nulls == [(2,)]
+    # a post without a thread is the root of its own: threads {t1, t2, p3, p5}; communities {c1, c2, null}
+    assert (one.info()["threads"], one.info()["communities"]) == (4, 3)
+    other = tmp_path / "other.csv"
+    other.write_text(src.read_text().replace(",\n", ",forum\n"))  # the same ids on another platform
+    both = ingest([src, other], tmp_path / "both")
+    info = both.info()
+    assert info["posts"] == 10 and sorted(both.manifest["platforms"]) == ["forum", "generic"]
+    assert (info["threads"], info["communities"]) == (8, 6)
+    direct = duckdb.sql(f"SELECT count(DISTINCT (platform, thread_id)), count(DISTINCT (platform, community)) "
+                        f"FROM read_parquet('{both.posts_glob}')").fetchall()
+    assert direct == [(8, 6)]
+
+
+def test_accounts_merge_observed_and_posting_authors(tmp_path: Path) -> None:
+    """The account merge keeps three kinds of rows: observed and posting, observed only (a Users.xml account with
+    no post: an account but not an author), posting only (no observation: a row of nulls)."""
+    se = Path(__file__).parent / "fixtures" / "stackexchange" / "tiny.stackexchange.com"
+    ds = ingest([TINY, se], tmp_path / "ds")
+    assert (ds.info()["accounts"], ds.info()["authors"]) == (10, 9)
+    rows = {(r["platform"], r["author_id"]): r for r in table(ds.accounts_path).to_pylist()}
+    posting = {tuple(r) for r in duckdb.sql(
+        f"SELECT DISTINCT platform, author_id FROM read_parquet('{ds.posts_glob}') WHERE author_id IS NOT NULL"
+    ).fetchall()}
+    assert set(rows) - posting == {("stackexchange", "-1")}  # the Community user observed, never posting
+    assert rows["stackexchange", "-1"]["display_name"] == "Community" and rows["stackexchange", "-1"]["is_bot"]
+    assert rows["stackexchange", "11"]["reputation"] == 5519  # observed and posting
+    nulls = {k: v for k, v in rows["stackexchange", "name:gone user"].items() if k not in ("author_id", "platform")}
+    assert set(nulls.values()) == {None}  # posting, never observed
+    # fajar's only post was rejected (bad timestamp): no account
+    assert {a for p, a in rows if p == "generic"} == {"ayu", "budi", "citra", "dewi", "eko"}
