@@ -139,3 +139,34 @@ def test_blocks_are_cut_after_a_newline_and_long_lines_survive(tmp_path: Path, s
     assert b"".join(chunks) == data
     assert all(c.endswith(b"\n") for c in chunks[:-1]) and chunks[-1].endswith(b'\n{"id": "last"}')
     assert any(c.endswith(huge_line) for c in chunks)  # rejoined whole
+
+
+def test_pages_read_back_from_far_are_released_within_the_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long-distance matching (``zstd --long``) makes the decoder copy from all over the window; the pages it maps
+    back in are dropped again once they reach ``REMAPPED_PAGES``, not only every ``SWEEP`` bytes."""
+    base = _text(100_000, 3)  # ~7 MB, repeated with its ids changed: every repeat copies from 7 MB back
+    data = b"".join(base.replace(b'"id": "', b'"id": "%d-' % k) for k in range(6))
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=24, enable_ldm=True)
+    path = tmp_path / "ldm.zst"
+    path.write_bytes(zstandard.ZstdCompressor(compression_params=params).compress(data))
+    monkeypatch.setattr(_zstd_window, "BLOCK", 1 << 20)
+    monkeypatch.setattr(_zstd_window, "MARGIN", 4 << 20)
+    monkeypatch.setattr(_zstd_window, "VIRTUAL", 2**32)
+    monkeypatch.setattr(_zstd_window, "INPUT", 512)  # the repeats compress ~1000:1: at most ~0.5 MB out per call
+    block_pages = (1 << 20) // 4096
+
+    def most_mapped_back(budget_pages: int) -> int:
+        monkeypatch.setattr(_zstd_window, "REMAPPED_PAGES", budget_pages)
+        start, mapped, out = _zstd_window._file_pages(), [], []
+        with open(path, "rb") as fh:
+            for block in _zstd_window.blocks(path, fh, 2**24):
+                out.append(block)
+                mapped.append(_zstd_window._file_pages() - start)
+        assert b"".join(out) == data
+        return max(mapped[len(mapped) // 2:])  # in the repeats, once the window is full
+
+    unbounded = most_mapped_back(2**40)
+    bounded = most_mapped_back(256)
+    assert unbounded > 6000  # over 24 MB of the window mapped back: the 256 MiB sweeps never come
+    assert bounded <= 256 + 3 * block_pages

@@ -9,9 +9,10 @@ the buffer, bytes [k·R, (k+1)·R), is the same file. The decoder sees contiguou
 ``window`` < R bytes, which are still the right ones; writing byte x overwrites x − R, long handed out. After
 every block, the pages behind what was handed out are unmapped (``MADV_DONTNEED``): they stay in the kernel's
 page cache, which writes them to disk and drops them under memory pressure (as DuckDB does with its spill
-files), and the decoder faults back in the pages it copies from, released again every ``SWEEP`` bytes. Process
-memory stays at a few blocks plus what the decoder re-read since the last sweep; the cost is
-page faults (measured in ``bench/README.md``) and ``R`` bytes of free disk in the temporary folder.
+files), and the decoder faults back in the pages it copies from (one page per fault: ``MADV_RANDOM`` turns off
+the kernel's fault-around), released again every ``SWEEP`` bytes or once ``REMAPPED_PAGES`` are mapped back.
+Process memory stays at a few blocks plus what the decoder re-read since the last sweep; the cost is page faults
+(measured in ``bench/README.md``) and ``R`` bytes of free disk in the temporary folder.
 
 ``available()`` tells whether this machine can (Linux, libzstd ≥ 1.4.5); ``_io.read_chunks`` uses it for frames
 whose window is at least ``DISK_WINDOW_MIN``.
@@ -54,12 +55,17 @@ BLOCK = 16 << 20
 #: Every this many bytes handed out, the whole window is released again: the decoder's reads of old output fault
 #: pages back in, which would otherwise pile up to the window's size.
 SWEEP = 256 << 20
+#: ... or as soon as the decoder has mapped this many pages back in since the last sweep (dumps compressed with
+#: long-distance matching, ``zstd --long=31`` as Pushshift's are, read back from all over the window: a 5M dump
+#: recompressed that way mapped 3.3 GB back between 256 MiB sweeps; bench/README.md, round 12).
+REMAPPED_PAGES = (512 << 20) // mmap.PAGESIZE
 
 _WINDOW_LOG_MAX = 100  # ZSTD_d_windowLogMax
 _STABLE_OUT_BUFFER = 1001  # ZSTD_d_stableOutBuffer (ZSTD_d_experimentalParam2)
 _PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
 _MAP_FIXED, _MAP_NORESERVE = 0x10, 0x4000
 _MADV_DONTNEED = 4
+_MADV_RANDOM = 1
 
 
 class NoRoomForWindow(AdapterError):
@@ -168,6 +174,9 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
             at = libc.mmap(base + lap * ring, ring, _PROT_RW, mmap.MAP_SHARED | _MAP_FIXED, fd, 0)
             if at != base + lap * ring:
                 raise OSError(ctypes.get_errno(), "cannot map the zstd window file")
+        # a read fault maps only its own page, not the 16 around it (fault-around): the decoder's reads from far
+        # back would otherwise map up to 16 times what they read (1.9 GB of the window for one block at 5M)
+        libc.madvise(base, laps * ring, _MADV_RANDOM)
         dctx = zstd.ZSTD_createDCtx()
         # a later frame with a larger window than the ring holds is refused by the decoder, never mis-decoded
         for param, value in ((_WINDOW_LOG_MAX, window_log(window)), (_STABLE_OUT_BUFFER, 1)):
@@ -186,6 +195,7 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
             margin: int) -> Iterator[bytes]:
     out = _Buffer(base, size, 0)
     handed = dropped = swept = seen = known = 0
+    after_sweep = _file_pages()
     result = 0
     started = False
     page = mmap.PAGESIZE
@@ -213,15 +223,27 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 if keep > dropped:
                     libc.madvise(base + dropped, keep - dropped, _MADV_DONTNEED)
                     dropped = keep
-                if keep - swept >= SWEEP:  # pages the decoder read back since: drop them again
+                remapped = _file_pages() - after_sweep
+                if keep - swept >= SWEEP or remapped >= REMAPPED_PAGES:  # pages read back since: drop them again
                     low = max(0, keep - ring) // page * page
                     libc.madvise(base + low, keep - low, _MADV_DONTNEED)
                     swept = keep
+                    after_sweep = _file_pages()
     if started and result != 0:
         raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)", path=path,
                            location=f"byte {seen}", hint=DAMAGED_HINT)
     if out.pos > handed:
         yield ctypes.string_at(base + handed, out.pos - handed)
+
+
+def _file_pages() -> int:
+    """Resident file-backed (and shared) pages of this process (``/proc/self/statm``, third field), 0 when
+    unknown. The window's pages that the decoder faulted back in are counted here."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _cut(libc: Any, base: int, handed: int, known: int, end: int, block: int, margin: int) -> tuple[int, int]:
