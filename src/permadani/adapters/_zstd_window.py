@@ -57,8 +57,9 @@ BLOCK = 16 << 20
 SWEEP = 256 << 20
 #: ... or as soon as the decoder has mapped this many pages back in since the last sweep (dumps compressed with
 #: long-distance matching, ``zstd --long=31`` as Pushshift's are, read back from all over the window: a 5M dump
-#: recompressed that way mapped 3.3 GB back between 256 MiB sweeps; bench/README.md, round 12).
-REMAPPED_PAGES = (512 << 20) // mmap.PAGESIZE
+#: recompressed that way mapped 3.3 GB back between 256 MiB sweeps; its ingest peaked at 1.1 GB with this budget
+#: and 1.4 GB with 512 MiB, for 1.5 s more; bench/README.md, round 12).
+REMAPPED_PAGES = (256 << 20) // mmap.PAGESIZE
 
 _WINDOW_LOG_MAX = 100  # ZSTD_d_windowLogMax
 _STABLE_OUT_BUFFER = 1001  # ZSTD_d_stableOutBuffer (ZSTD_d_experimentalParam2)
