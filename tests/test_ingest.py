@@ -12,7 +12,7 @@ import pytest
 from permadani import Dataset, InputError, UsageError, ingest
 from permadani.adapters import Adapter
 from permadani.adapters.base import BatchBuilder
-from tests.conftest import SAMPLE
+from tests.conftest import FIXTURES, SAMPLE
 from tests.helpers import assert_balanced, posts, table
 
 TINY = SAMPLE / "tiny-forum.csv"
@@ -198,7 +198,7 @@ def test_manifest_counts_distinct_pairs_with_nulls(tmp_path: Path) -> None:
 def test_accounts_merge_observed_and_posting_authors(tmp_path: Path) -> None:
     """The account merge keeps three kinds of rows: observed and posting, observed only (a Users.xml account with
     no post: an account but not an author), posting only (no observation: a row of nulls)."""
-    se = Path(__file__).parent / "fixtures" / "stackexchange" / "tiny.stackexchange.com"
+    se = FIXTURES / "stackexchange" / "tiny.stackexchange.com"
     ds = ingest([TINY, se], tmp_path / "ds")
     assert (ds.info()["accounts"], ds.info()["authors"]) == (10, 9)
     rows = {(r["platform"], r["author_id"]): r for r in table(ds.accounts_path).to_pylist()}
