@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -82,3 +83,29 @@ def test_parts_stream_in_row_groups_and_duplicates_are_found_inside_them(tmp_pat
     ids = [r["post_id"] for r in posts(ds).to_pylist()]
     assert sorted(ids) == [f"p{i:03d}" for i in range(40)]
     assert_balanced(ds)
+
+
+def test_writers_skip_what_nothing_reads(tmp_path: Path) -> None:
+    """Posts files keep min/max for every column but ``text``; key files have a dictionary for ``platform`` only
+    and no statistics (both settings are there for the part writer's CPU; bench/README.md, round 13)."""
+    from permadani import staging
+
+    ds = ingest_api([_csv(tmp_path / "a.csv", list(range(0, 30)), "first")], tmp_path / "ds")
+    part = pq.ParquetFile(next((tmp_path / "ds" / "posts").glob("*.parquet")))
+    group = part.metadata.row_group(0)
+    stats = {group.column(i).path_in_schema: group.column(i).statistics for i in range(group.num_columns)}
+    assert stats.pop("text") is None
+    assert stats["post_id"].min == "p000" and stats["post_id"].max == "p029"
+    assert all(s is not None for s in stats.values())
+    assert ds.info()["posts"] == 30
+
+    keys_file = tmp_path / "keys.parquet"
+    n = 30
+    with staging.keys_writer(keys_file) as writer:
+        writer.write_table(pa.table({"platform": ["generic"] * n, "post_id": [f"p{i:03d}" for i in range(n)],
+                                     "_order": range(n), "_src": [0] * n, "_part": [0] * n, "_row": range(n)},
+                                    schema=staging._KEYS))
+    keys = pq.ParquetFile(keys_file).metadata.row_group(0)
+    columns = [keys.column(i) for i in range(keys.num_columns)]
+    assert [c.path_in_schema for c in columns if c.dictionary_page_offset is not None] == ["platform"]
+    assert all(c.statistics is None for c in columns)

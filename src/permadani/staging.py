@@ -36,6 +36,7 @@ GROUP_BYTES = 48 * 2**20
 #: Row groups handed to the writer thread and not yet written, at most (reading waits beyond that).
 GROUPS_IN_FLIGHT = 2
 _DICTIONARY_COLUMNS = ["platform", "community", "kind", "lang", "source_file"]
+_STATISTICS_COLUMNS = [name for name in schema.POSTS.names if name != "text"]
 #: Progress steps after reading: last row group written, duplicates dropped, accounts merged, rejects + manifest.
 FINAL_STEPS = ("parts", "duplicates", "accounts", "manifest")
 #: The key file of a part: what de-duplication reads instead of the posts.
@@ -223,7 +224,7 @@ class _PartWriter:
             "_src": group["_src"], "_part": pa.array(np.full(n, part, dtype=np.int32)),
             "_row": pa.array(np.arange(first_row, first_row + n, dtype=np.int64))}), _KEYS)
         if self._open is None:
-            self._open = (pq.ParquetWriter(self.keys_dir / f"keys-{part:05d}.parquet", _KEYS, compression="lz4"),
+            self._open = (keys_writer(self.keys_dir / f"keys-{part:05d}.parquet"),
                           posts_writer(self.posts_dir / f"part-{part:05d}.parquet"))
         key_writer, post_writer = self._open
         key_writer.write_table(keys)
@@ -260,9 +261,17 @@ class _PartWriter:
 
 
 def posts_writer(path: Path) -> pq.ParquetWriter:
-    """A Parquet writer for a posts file (zstd level 1, dictionaries for the repetitive columns)."""
+    """A Parquet writer for a posts file (zstd level 1, dictionaries for the repetitive columns, no min/max of
+    the text: nothing reads it, and it cost ~4 % of writing the parts)."""
     return pq.ParquetWriter(path, schema.POSTS, compression="zstd", compression_level=1,
-                            use_dictionary=_DICTIONARY_COLUMNS)
+                            use_dictionary=_DICTIONARY_COLUMNS, write_statistics=_STATISTICS_COLUMNS)
+
+
+def keys_writer(path: Path) -> pq.ParquetWriter:
+    """A Parquet writer for a part's key file (LZ4, read once by de-duplication): a dictionary for ``platform``
+    only and no statistics. Dictionaries for the unique ids and row numbers too (the default) made writing the
+    key files 2.2 times as costly (0.17 against 0.08 CPU-µs per row) and the files half as large again."""
+    return pq.ParquetWriter(path, _KEYS, compression="lz4", use_dictionary=["platform"], write_statistics=False)
 
 
 def write_posts(posts: pa.Table, path: Path) -> None:
