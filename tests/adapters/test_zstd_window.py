@@ -41,6 +41,7 @@ def small_ring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_zstd_window, "MARGIN", 256 * 1024)
     monkeypatch.setattr(_zstd_window, "BLOCK", 64 * 1024)
     monkeypatch.setattr(_zstd_window, "INPUT", 8 * 1024)
+    monkeypatch.setattr(_zstd_window, "INPUT_MOST", 8 * 1024)
     monkeypatch.setattr(_zstd_window, "VIRTUAL", 2**30)
 
 
@@ -154,15 +155,17 @@ def test_pages_read_back_from_far_are_released_within_the_budget(
     monkeypatch.setattr(_zstd_window, "MARGIN", 4 << 20)
     monkeypatch.setattr(_zstd_window, "VIRTUAL", 2**32)
     monkeypatch.setattr(_zstd_window, "INPUT", 512)  # the repeats compress ~1000:1: at most ~0.5 MB out per call
+    monkeypatch.setattr(_zstd_window, "INPUT_MOST", 2048)  # and ~2 MB once the far reads stop
     block_pages = (1 << 20) // 4096
 
     def most_mapped_back(budget_pages: int) -> int:
         monkeypatch.setattr(_zstd_window, "REMAPPED_PAGES", budget_pages)
-        start, mapped, out = _zstd_window._file_pages(), [], []
-        with open(path, "rb") as fh:
+        pages = _zstd_window._MappedPages()
+        mapped, out = [], []
+        with pages, open(path, "rb") as fh:
             for block in _zstd_window.blocks(path, fh, 2**24):
                 out.append(block)
-                mapped.append(_zstd_window._file_pages() - start)
+                mapped.append(pages.since_sweep())
         assert b"".join(out) == data
         return max(mapped[len(mapped) // 2:])  # in the repeats, once the window is full
 

@@ -9,8 +9,8 @@ the buffer, bytes [k·R, (k+1)·R), is the same file. The decoder sees contiguou
 ``window`` < R bytes, which are still the right ones; writing byte x overwrites x − R, long handed out. After
 every block, the pages behind what was handed out are unmapped (``MADV_DONTNEED``): they stay in the kernel's
 page cache, which writes them to disk and drops them under memory pressure (as DuckDB does with its spill
-files), and the decoder faults back in the pages it copies from (one page per fault: ``MADV_RANDOM`` turns off
-the kernel's fault-around), released again every ``SWEEP`` bytes or once ``REMAPPED_PAGES`` are mapped back.
+files), and the decoder faults back in the pages it copies from, released again every ``SWEEP`` bytes or as soon
+as ``REMAPPED_PAGES`` are mapped back, which is checked after every call to the decoder (``INPUT``).
 Process memory stays at a few blocks plus what the decoder re-read since the last sweep; the cost is page faults
 (measured in ``bench/README.md``) and ``R`` bytes of free disk in the temporary folder.
 
@@ -49,24 +49,34 @@ MARGIN = 64 * 2**20
 VIRTUAL = 2**44
 #: At most this many laps (memory mappings) of the ring.
 MAX_LAPS = 8192
-#: Compressed bytes fed per call, and decompressed bytes handed out at a time (cut after a newline, see ``blocks``).
-INPUT = 1 << 20
+#: Compressed bytes fed per call: from ``INPUT`` up to ``INPUT_MOST``, halved after a call that mapped more than
+#: ``READ_BACK`` pages of old output back in and doubled after one that did not (after each call, the pages
+#: mapped back are counted, see ``REMAPPED_PAGES``). Small calls bound what one call can map back (the 5M dump
+#: compressed with long-distance matching: 64 KiB peaked at 677 MB, 1 MiB at 1.8 GB); large ones cost less
+#: where nothing far is read (our own 5M dump's ingest: 3.8 – 3.9 s of system time against 5.3 – 6.8 s).
+INPUT = 64 << 10
+INPUT_MOST = 1 << 20
+READ_BACK = (4 << 20) // mmap.PAGESIZE
+#: Decompressed bytes handed out at a time (cut after a newline, see ``blocks``).
 BLOCK = 16 << 20
 #: Every this many bytes handed out, the whole window is released again: the decoder's reads of old output fault
 #: pages back in, which would otherwise pile up to the window's size.
 SWEEP = 256 << 20
 #: ... or as soon as the decoder has mapped this many pages back in since the last sweep (dumps compressed with
 #: long-distance matching, ``zstd --long=31`` as Pushshift's are, read back from all over the window: a 5M dump
-#: recompressed that way mapped 3.3 GB back between 256 MiB sweeps; its ingest peaked at 1.1 GB with this budget
-#: and 1.4 GB with 512 MiB, for 1.5 s more; bench/README.md, round 12).
-REMAPPED_PAGES = (256 << 20) // mmap.PAGESIZE
+#: recompressed that way mapped 3.3 GB back between 256 MiB sweeps; bench/README.md, rounds 12 and 13). Checked
+#: after every call to the decoder. Once the decoder reads from far back, read faults map their neighbours too
+#: (the kernel's fault-around; before, ``MADV_RANDOM`` stays on): one page per fault cost twice the CPU for the
+#: same bound (5M LDM dump: 16.6 – 17.5 s to decompress with 256 MiB checked per block, peak 616 MB; 8.2 s and
+#: 563 MB with this budget checked per call, 8.0 s and 675 MB with 256 MiB, 9.8 s and 549 MB with 128 MiB).
+REMAPPED_PAGES = (192 << 20) // mmap.PAGESIZE
 
 _WINDOW_LOG_MAX = 100  # ZSTD_d_windowLogMax
 _STABLE_OUT_BUFFER = 1001  # ZSTD_d_stableOutBuffer (ZSTD_d_experimentalParam2)
 _PROT_NONE, _PROT_RW = 0, mmap.PROT_READ | mmap.PROT_WRITE
 _MAP_FIXED, _MAP_NORESERVE = 0x10, 0x4000
 _MADV_DONTNEED = 4
-_MADV_RANDOM = 1
+_MADV_NORMAL, _MADV_RANDOM = 0, 1
 
 
 class NoRoomForWindow(AdapterError):
@@ -175,9 +185,7 @@ def blocks(path: Path, raw: Any, window: int, temp_dir: str | Path | None = None
             at = libc.mmap(base + lap * ring, ring, _PROT_RW, mmap.MAP_SHARED | _MAP_FIXED, fd, 0)
             if at != base + lap * ring:
                 raise OSError(ctypes.get_errno(), "cannot map the zstd window file")
-        # a read fault maps only its own page, not the 16 around it (fault-around): the decoder's reads from far
-        # back would otherwise map up to 16 times what they read (1.9 GB of the window for one block at 5M)
-        libc.madvise(base, laps * ring, _MADV_RANDOM)
+        libc.madvise(base, laps * ring, _MADV_RANDOM)  # until the decoder reads from far back (see ``_decode``)
         dctx = zstd.ZSTD_createDCtx()
         # a later frame with a larger window than the ring holds is refused by the decoder, never mis-decoded
         for param, value in ((_WINDOW_LOG_MAX, window_log(window)), (_STABLE_OUT_BUFFER, 1)):
@@ -196,40 +204,50 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
             margin: int) -> Iterator[bytes]:
     out = _Buffer(base, size, 0)
     handed = dropped = swept = seen = known = 0
-    after_sweep = _file_pages()
     result = 0
     started = False
     page = mmap.PAGESIZE
-    while True:
-        data = raw.read(INPUT)
-        if not data:
-            break
-        seen += len(data)
-        started = True
-        source = ctypes.create_string_buffer(data, len(data))
-        inp = _Buffer(ctypes.addressof(source), len(data), 0)
-        while inp.pos < inp.size:
-            result = zstd.ZSTD_decompressStream(dctx, ctypes.byref(out), ctypes.byref(inp))
-            _check(zstd, result, path, seen)
-            if out.pos - handed >= ring - page:  # the ring wrapped over output not yet handed out
-                raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
-                                   location=f"byte {seen}", hint="Use --option zstd_window=memory")
-            while out.pos - handed >= block:
-                cut, known = _cut(libc, base, handed, known, out.pos, block, margin)
-                if not cut:
-                    break
-                yield ctypes.string_at(base + handed, cut - handed)
-                handed = cut
-                keep = handed // page * page
-                if keep > dropped:
-                    libc.madvise(base + dropped, keep - dropped, _MADV_DONTNEED)
-                    dropped = keep
-                remapped = _file_pages() - after_sweep
-                if keep - swept >= SWEEP or remapped >= REMAPPED_PAGES:  # pages read back since: drop them again
-                    low = max(0, keep - ring) // page * page
-                    libc.madvise(base + low, keep - low, _MADV_DONTNEED)
-                    swept = keep
-                    after_sweep = _file_pages()
+    step, far = INPUT, False
+    with _MappedPages() as mapped:
+        while True:
+            data = raw.read(step)
+            if not data:
+                break
+            seen += len(data)
+            started = True
+            source = ctypes.create_string_buffer(data, len(data))
+            inp = _Buffer(ctypes.addressof(source), len(data), 0)
+            while inp.pos < inp.size:
+                before, written = mapped.now(), out.pos
+                result = zstd.ZSTD_decompressStream(dctx, ctypes.byref(out), ctypes.byref(inp))
+                _check(zstd, result, path, seen)
+                read_back = mapped.now() - before - (out.pos - written) // page  # beyond the new output's pages
+                step = max(INPUT, step // 2) if read_back > READ_BACK else min(INPUT_MOST, step * 2)
+                if read_back > READ_BACK and not far:  # long-distance matches: let read faults map neighbours
+                    libc.madvise(base, size, _MADV_NORMAL)
+                    far = True
+                if out.pos - handed >= ring - page:  # the ring wrapped over output not yet handed out
+                    raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
+                                       location=f"byte {seen}", hint="Use --option zstd_window=memory")
+                if mapped.since_sweep() >= REMAPPED_PAGES:  # pages read back from the window: drop them again
+                    low = max(0, dropped - ring)
+                    libc.madvise(base + low, dropped - low, _MADV_DONTNEED)
+                    mapped.swept()
+                while out.pos - handed >= block:
+                    cut, known = _cut(libc, base, handed, known, out.pos, block, margin)
+                    if not cut:
+                        break
+                    yield ctypes.string_at(base + handed, cut - handed)
+                    handed = cut
+                    keep = handed // page * page
+                    if keep > dropped:
+                        libc.madvise(base + dropped, keep - dropped, _MADV_DONTNEED)
+                        dropped = keep
+                    if keep - swept >= SWEEP:  # the whole window again, whatever was counted
+                        low = max(0, keep - ring) // page * page
+                        libc.madvise(base + low, keep - low, _MADV_DONTNEED)
+                        swept = keep
+                        mapped.swept()
     if started and result != 0:
         raise AdapterError("the compressed stream is truncated (it ends inside a zstd frame)", path=path,
                            location=f"byte {seen}", hint=DAMAGED_HINT)
@@ -237,14 +255,39 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
         yield ctypes.string_at(base + handed, out.pos - handed)
 
 
-def _file_pages() -> int:
-    """Resident file-backed (and shared) pages of this process (``/proc/self/statm``, third field), 0 when
-    unknown. The window's pages that the decoder faulted back in are counted here."""
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[2])
-    except (OSError, ValueError, IndexError):
-        return 0
+class _MappedPages:
+    """Resident file-backed (and shared) pages of this process (``/proc/self/statm``, third field) since the
+    last ``swept()``: the window's pages that the decoder faulted back in are counted there. Always 0 where
+    ``statm`` cannot be read. Read through one open descriptor: it is checked around every call to the decoder."""
+
+    def __init__(self) -> None:
+        try:
+            self.fd: int | None = os.open("/proc/self/statm", os.O_RDONLY)
+        except OSError:
+            self.fd = None
+        self.after_sweep = self.now()
+
+    def __enter__(self) -> _MappedPages:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def now(self) -> int:
+        if self.fd is None:
+            return 0
+        try:
+            return int(os.pread(self.fd, 256, 0).split()[2])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def since_sweep(self) -> int:
+        return self.now() - self.after_sweep
+
+    def swept(self) -> None:
+        self.after_sweep = self.now()
 
 
 def _cut(libc: Any, base: int, handed: int, known: int, end: int, block: int, margin: int) -> tuple[int, int]:
