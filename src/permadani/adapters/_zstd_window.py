@@ -65,10 +65,11 @@ SWEEP = 256 << 20
 #: ... or as soon as the decoder has mapped this many pages back in since the last sweep (dumps compressed with
 #: long-distance matching, ``zstd --long=31`` as Pushshift's are, read back from all over the window: a 5M dump
 #: recompressed that way mapped 3.3 GB back between 256 MiB sweeps; bench/README.md, rounds 12 and 13). Checked
-#: after every call to the decoder. Once the decoder reads from far back, read faults map their neighbours too
-#: (the kernel's fault-around; before, ``MADV_RANDOM`` stays on): one page per fault cost twice the CPU for the
-#: same bound (5M LDM dump: 16.6 – 17.5 s to decompress with 256 MiB checked per block, peak 616 MB; 8.2 s and
-#: 563 MB with this budget checked per call, 8.0 s and 675 MB with 256 MiB, 9.8 s and 549 MB with 128 MiB).
+#: after every call to the decoder. Until the decoder first reads from far back, a read fault maps one page
+#: (``MADV_RANDOM``); from then on its neighbours too (the kernel's fault-around), which for these dumps costs
+#: half the CPU for the same bound (5M LDM dump: 16.6 – 17.5 s to decompress with one page per fault and 256 MiB
+#: checked per block, peak 616 MB; 8.2 s and 563 MB with fault-around and this budget checked per call, 8.0 s
+#: and 675 MB with 256 MiB, 9.8 s and 549 MB with 128 MiB).
 REMAPPED_PAGES = (192 << 20) // mmap.PAGESIZE
 
 _WINDOW_LOG_MAX = 100  # ZSTD_d_windowLogMax
@@ -221,9 +222,10 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 before, written = mapped.now(), out.pos
                 result = zstd.ZSTD_decompressStream(dctx, ctypes.byref(out), ctypes.byref(inp))
                 _check(zstd, result, path, seen)
-                read_back = mapped.now() - before - (out.pos - written) // page  # beyond the new output's pages
-                step = max(INPUT, step // 2) if read_back > READ_BACK else min(INPUT_MOST, step * 2)
-                if read_back > READ_BACK and not far:  # long-distance matches: let read faults map neighbours
+                # pages mapped during the call beyond the new output's own: old output read back
+                read_far = mapped.now() - before - (out.pos - written) // page > READ_BACK
+                step = max(INPUT, step // 2) if read_far else min(INPUT_MOST, step * 2)
+                if read_far and not far:  # long-distance matches: from now on read faults map neighbours too
                     libc.madvise(base, size, _MADV_NORMAL)
                     far = True
                 if out.pos - handed >= ring - page:  # the ring wrapped over output not yet handed out
