@@ -161,11 +161,11 @@ def test_pages_read_back_from_far_are_released_within_the_budget(
     def most_mapped_back(budget_pages: int) -> int:
         monkeypatch.setattr(_zstd_window, "REMAPPED_PAGES", budget_pages)
         pages = _zstd_window._MappedPages()
-        mapped, out = [], []
+        start, mapped, out = pages.now(), [], []
         with pages, open(path, "rb") as fh:
             for block in _zstd_window.blocks(path, fh, 2**24):
                 out.append(block)
-                mapped.append(pages.since_sweep())
+                mapped.append(pages.now() - start)
         assert b"".join(out) == data
         return max(mapped[len(mapped) // 2:])  # in the repeats, once the window is full
 

@@ -223,7 +223,8 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 result = zstd.ZSTD_decompressStream(dctx, ctypes.byref(out), ctypes.byref(inp))
                 _check(zstd, result, path, seen)
                 # pages mapped during the call beyond the new output's own: old output read back
-                read_far = mapped.now() - before - (out.pos - written) // page > READ_BACK
+                after = mapped.now()
+                read_far = after - before - (out.pos - written) // page > READ_BACK
                 step = max(INPUT, step // 2) if read_far else min(INPUT_MOST, step * 2)
                 if read_far and not far:  # long-distance matches: from now on read faults map neighbours too
                     libc.madvise(base, size, _MADV_NORMAL)
@@ -231,7 +232,7 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
                 if out.pos - handed >= ring - page:  # the ring wrapped over output not yet handed out
                     raise AdapterError("a zstd block expands beyond the disk window's margin", path=path,
                                        location=f"byte {seen}", hint="Use --option zstd_window=memory")
-                if mapped.since_sweep() >= REMAPPED_PAGES:  # pages read back from the window: drop them again
+                if after - mapped.after_sweep >= REMAPPED_PAGES:  # pages read back from the window: drop them again
                     low = max(0, dropped - ring)
                     libc.madvise(base + low, dropped - low, _MADV_DONTNEED)
                     mapped.swept()
@@ -258,9 +259,10 @@ def _decode(zstd: Any, libc: Any, dctx: int, raw: Any, path: Path, base: int, si
 
 
 class _MappedPages:
-    """Resident file-backed (and shared) pages of this process (``/proc/self/statm``, third field) since the
-    last ``swept()``: the window's pages that the decoder faulted back in are counted there. Always 0 where
-    ``statm`` cannot be read. Read through one open descriptor: it is checked around every call to the decoder."""
+    """Resident file-backed (and shared) pages of this process (``/proc/self/statm``, third field), and how many
+    there were at the last ``swept()``: the window's pages that the decoder faulted back in are counted there.
+    Always 0 where ``statm`` cannot be read. Read through one open descriptor: it is read around every call to
+    the decoder."""
 
     def __init__(self) -> None:
         try:
@@ -284,9 +286,6 @@ class _MappedPages:
             return int(os.pread(self.fd, 256, 0).split()[2])
         except (OSError, ValueError, IndexError):
             return 0
-
-    def since_sweep(self) -> int:
-        return self.now() - self.after_sweep
 
     def swept(self) -> None:
         self.after_sweep = self.now()
